@@ -1,0 +1,20 @@
+"""ASGI entry point: HTTP through Django, WebSocket through Channels (served by daphne)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
+
+from scans.routing import websocket_urlpatterns  # noqa: E402
+from tenants.ws_auth import ApiKeyWebsocketMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)),
+    }
+)

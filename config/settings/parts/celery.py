@@ -1,0 +1,43 @@
+"""Celery: Redis broker, JSON only, late acks, one prefetch. Layered limits (STYLE C14).
+
+Scans do not wait in the broker: the broker carries "slot" tokens, and the worker that takes one claims the
+next eligible scan from PostgreSQL (priority, then age, within the tenant's concurrency). Priority is decided
+there, so a broker restart loses nothing and ordering holds however long the backlog.
+"""
+
+from config.env import env_int, env_str
+
+_REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CELERY_BROKER_URL = env_str("LANTERN_BROKER_URL", _REDIS_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+SCAN_ENGINE_TIMEOUT_S = env_int("LANTERN_SCAN_MAX_TIMEOUT_S", 4 * 3600)
+SCAN_TASK_SOFT_LIMIT_S = SCAN_ENGINE_TIMEOUT_S + 120
+SCAN_TASK_HARD_LIMIT_S = SCAN_ENGINE_TIMEOUT_S + 300
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A scan task runs for as long as its scan; the message must not be redelivered meanwhile.
+    "visibility_timeout": SCAN_TASK_HARD_LIMIT_S + 600,
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "scans.tasks.scan_slot_task": {"queue": "scans"},
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "scans-reconcile": {
+        "task": "scans.tasks.scans_reconcile_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+}

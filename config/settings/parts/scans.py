@@ -1,0 +1,35 @@
+"""Scan execution, target policy and engine binaries."""
+
+from config.env import env_int, env_list, env_str
+
+# "loopback": only 127.0.0.0/8, ::1, localhost, *.localhost and LANTERN_LOOPBACK_NAMES (development, tests).
+# "public": any syntactically valid target that is not on the deny-list (production; scope checks apply).
+LANTERN_TARGET_POLICY = env_str("LANTERN_TARGET_POLICY", "public")
+# Extra names that the loopback policy accepts, each pinned to a loopback address: "name=127.0.0.2,...".
+LANTERN_LOOPBACK_NAMES = env_list("LANTERN_LOOPBACK_NAMES", [])
+# Never scanned, whatever a request asks (e.g. a management service on the scanning host itself).
+LANTERN_EXCLUDED_PORTS = env_str("LANTERN_EXCLUDED_PORTS", "")
+# Networks no tenant may ever scan: cloud metadata services and the platform's own hosts.
+LANTERN_DENY_NETWORKS = env_list(
+    "LANTERN_DENY_NETWORKS",
+    ["169.254.169.254/32", "169.254.170.2/32", "100.100.100.200/32", "fd00:ec2::254/128"],
+)
+LANTERN_DENY_NAMES = env_list("LANTERN_DENY_NAMES", ["metadata.google.internal", "metadata"])
+
+# A scan whose timeout is not given gets the engine's default; none may ask for more than this.
+LANTERN_SCAN_DEFAULT_TIMEOUT_S = env_int("LANTERN_SCAN_DEFAULT_TIMEOUT_S", 3600)
+# A worker updates heartbeat_at of its running scan this often; a scan silent for STALE seconds is re-queued.
+LANTERN_SCAN_HEARTBEAT_S = env_int("LANTERN_SCAN_HEARTBEAT_S", 5)
+LANTERN_SCAN_STALE_S = env_int("LANTERN_SCAN_STALE_S", 45)
+LANTERN_SCAN_MAX_ATTEMPTS = env_int("LANTERN_SCAN_MAX_ATTEMPTS", 2)
+# How often the runner checks whether its scan was cancelled.
+LANTERN_CANCEL_POLL_S = float(env_str("LANTERN_CANCEL_POLL_S", "0.5"))
+
+# Where each worker finds its tools (a scanner with clashing dependencies lives in its own virtualenv).
+ENGINE_BINARIES = {
+    "nmap": env_str("LANTERN_NMAP_BIN", "nmap"),
+}
+ENGINE_WORKDIR = env_str("LANTERN_ENGINE_WORKDIR", "")
+ENGINE_MAX_OUTPUT_BYTES = env_int("LANTERN_ENGINE_MAX_OUTPUT_BYTES", 256 * 1024 * 1024)
+ENGINE_MAX_MEMORY_BYTES = env_int("LANTERN_ENGINE_MAX_MEMORY_BYTES", 2 * 1024 * 1024 * 1024)
+ENGINE_MAX_OPEN_FILES = env_int("LANTERN_ENGINE_MAX_OPEN_FILES", 4096)

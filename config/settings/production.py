@@ -1,0 +1,22 @@
+"""Production: secrets and hosts must be given; debug off; secure cookies and headers."""
+
+from config.env import env_list, env_secret
+from config.settings.base import *  # noqa: F401,F403
+
+DEBUG = False
+SECRET_KEY = env_secret("LANTERN_SECRET_KEY")
+ALLOWED_HOSTS = env_list("LANTERN_ALLOWED_HOSTS", [])
+if not ALLOWED_HOSTS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LANTERN_ALLOWED_HOSTS must list the host names Lantern serves")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = True
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"

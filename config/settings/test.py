@@ -1,0 +1,26 @@
+"""Tests: the real PostgreSQL and Redis, loopback-only targets, a separate Redis database."""
+
+from config.env import env_str
+from config.settings.base import *  # noqa: F401,F403
+from config.settings.base import DATABASES, REDIS_URL
+
+DEBUG = False
+LANTERN_TARGET_POLICY = "loopback"
+LANTERN_EXCLUDED_PORTS = env_str("LANTERN_EXCLUDED_PORTS", "2024")
+LANTERN_LOOPBACK_NAMES = ["scanme.lantern.test=127.0.0.1"]
+
+DATABASES["default"]["TEST"] = {"NAME": env_str("LANTERN_TEST_DB", "test_lantern")}
+# Keep connections short: the live worker and server in the tests share the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+_TEST_REDIS = env_str("LANTERN_TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/9")
+CELERY_BROKER_URL = _TEST_REDIS
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _TEST_REDIS,
+                      "KEY_PREFIX": "lantern-test"}}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [_TEST_REDIS], "prefix": "lantern-test:ch"},
+    }
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,76 @@
+"""The one interface every engine implements.
+
+An engine knows its name, category, compatible target types (seed 002's table), its option schema, how to
+build its argument list from validated options, how to read its live output into progress events, and how
+to parse its result files into records. It never sees a request or a model: the scans services hand it an
+EngineJob and store what it yields.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from engines.options import OptionSchema
+from engines.records import Record
+
+
+@dataclass(frozen=True)
+class EngineJob:
+    target: str  # normalised target value (name, IP, CIDR, URL, image)
+    target_type: str
+    address: str | None  # the address the tool must use instead of resolving `target` (None: may resolve)
+    options: dict[str, Any]
+    workdir: Path
+    timeout_s: float
+    binary: str
+    excluded_ports: str = ""  # never scanned, whatever the options say ("2024")
+
+    @property
+    def network_target(self) -> str:
+        """What goes on the command line as the host: the pinned address when there is one."""
+        return self.address or self.target
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """Something the tool said while running: kind is progress, host_found, port_found or finding_found."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(abc.ABC):
+    name: ClassVar[str]
+    category: ClassVar[str]
+    description: ClassVar[str] = ""
+    target_types: ClassVar[frozenset[str]]
+    schema: ClassVar[OptionSchema]
+    default_timeout_s: ClassVar[int] = 3600
+    ok_exit_codes: ClassVar[frozenset[int]] = frozenset({0})
+
+    def validate_options(self, raw: Any, *, target_type: str) -> dict[str, Any]:
+        """Schema validation plus the engine's cross-option rules. Raises OptionTypeError."""
+        return self.schema.validate(raw)
+
+    @abc.abstractmethod
+    def build_argv(self, job: EngineJob) -> list[str]:
+        """The full argument list (binary first). Only validated values reach it; never a shell."""
+
+    def needs_privileges(self, options: dict[str, Any]) -> bool:
+        """True when these options need raw sockets (the tool then keeps the worker's privileges)."""
+        return False
+
+    def version_argv(self, binary: str) -> list[str]:
+        return [binary, "--version"]
+
+    def on_line(self, line: str) -> list[LiveEvent]:
+        """Live events from one line of the tool's standard output."""
+        return []
+
+    @abc.abstractmethod
+    def parse(self, job: EngineJob) -> Iterator[Record]:
+        """Records from the tool's result files in job.workdir. Raises engines.errors.ParseError."""

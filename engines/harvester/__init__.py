@@ -1,0 +1,1 @@
+"""theHarvester engine: parses its JSON and XML output into subdomain, e-mail and ip assets."""

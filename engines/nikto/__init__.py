@@ -1,0 +1,1 @@
+"""nikto engine: parser of the tool's report files into engines.records records."""

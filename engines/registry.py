@@ -1,0 +1,33 @@
+"""The explicit engine registry: name → class path. No directory scanning; a test instantiates each entry."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.utils.module_loading import import_string
+
+from engines.base import Engine
+
+ENGINES: dict[str, str] = {
+    "nmap": "engines.nmap.engine.NmapEngine",
+}
+
+
+class UnknownEngine(KeyError):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"unknown engine {self.name!r}; known engines: {', '.join(sorted(ENGINES))}"
+
+
+@cache
+def get_engine(name: str) -> Engine:
+    if name not in ENGINES:
+        raise UnknownEngine(name)
+    return import_string(ENGINES[name])()
+
+
+def all_engines() -> list[Engine]:
+    return [get_engine(name) for name in ENGINES]

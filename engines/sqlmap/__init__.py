@@ -1,0 +1,1 @@
+"""sqlmap engine: parses sqlmap's output-directory log and its results CSV."""

@@ -1,0 +1,1 @@
+"""sslscan: TLS configuration scanner (XML output parser)."""

@@ -1,0 +1,1 @@
+"""sslyze: TLS configuration scanner (JSON output parser)."""

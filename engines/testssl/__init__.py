@@ -1,0 +1,1 @@
+"""testssl.sh: TLS configuration scanner (flat JSON output parser)."""

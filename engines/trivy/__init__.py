@@ -1,0 +1,1 @@
+"""Trivy engine: parses trivy's JSON report (vulnerabilities, misconfigurations, secrets, licences)."""

@@ -1,0 +1,1 @@
+"""Wapiti engine: parses Wapiti's JSON report."""

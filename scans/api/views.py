@@ -1,0 +1,68 @@
+"""Native scan API (seed 003's paths). Each view: parse → service/selector → render."""
+
+from __future__ import annotations
+
+import math
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from scans.api.serializers import (ScanCreateInput, ScanListQuery, scan_detail, scan_result, scan_summary)
+from scans.selectors import scan_certificates, scan_devices, scan_get, scan_list
+from scans.services import ScanRequest, scan_cancel, scan_create
+from tenants.api import TenantAPIView
+from tenants.scopes import Scope
+
+TAGS = ["scans (native, seed 003)"]
+
+
+class ScanCollectionApi(TenantAPIView):
+    required_scopes = {"GET": (Scope.SCANS_LIST,), "POST": (Scope.SCANS_CREATE,)}
+
+    @extend_schema(tags=TAGS, parameters=[ScanListQuery], summary="List scans")
+    def get(self, request):
+        query = self.validate_input(ScanListQuery, request.query_params)
+        scans = scan_list(tenant_id=self.tenant_id, status=query.get("status"), target=query.get("target"),
+                          created_from=query.get("from_date"), created_to=query.get("to_date"))
+        total = scans.count()
+        page, per_page = query["page"], query["per_page"]
+        items = scans[(page - 1) * per_page : page * per_page]
+        return Response({"items": [scan_summary(scan) for scan in items], "total": total, "page": page,
+                         "per_page": per_page, "pages": math.ceil(total / per_page) if total else 0})
+
+    @extend_schema(tags=TAGS, request=ScanCreateInput, summary="Create a scan")
+    def post(self, request):
+        data = self.validate_input(ScanCreateInput, request.data)
+        scan = scan_create(tenant_id=self.tenant_id, api_key_pk=self.auth.api_key_pk, request=ScanRequest(
+            target=data["target"], target_type=data.get("target_type"), engine=data.get("engine", ""),
+            options=data.get("options"), scan_type=data.get("scan_type", ""), ports=data.get("ports"),
+            priority=data["priority"], name=data.get("name", ""), tags=tuple(data.get("tags", ())),
+            timeout_s=data.get("timeout"), extra={"frameworks": data.get("frameworks", [])},
+        ))
+        body = scan_detail(scan_get(tenant_id=self.tenant_id, scan_id=scan.pk))
+        body["estimated_duration"] = scan.timeout_s
+        return Response(body, status=201)
+
+
+class ScanDetailApi(TenantAPIView):
+    required_scopes = {"GET": (Scope.SCANS_READ,), "DELETE": (Scope.SCANS_CANCEL,)}
+
+    @extend_schema(tags=TAGS, summary="Get a scan")
+    def get(self, request, scan_id):
+        return Response(scan_detail(scan_get(tenant_id=self.tenant_id, scan_id=scan_id)))
+
+    @extend_schema(tags=TAGS, summary="Cancel a scan")
+    def delete(self, request, scan_id):
+        scan = scan_cancel(tenant_id=self.tenant_id, scan_id=scan_id)
+        message = "Scan cancelled successfully" if scan.status == "cancelled" else "Cancellation requested"
+        return Response({"id": str(scan.pk), "status": "cancelled", "message": message})
+
+
+class ScanResultApi(TenantAPIView):
+    required_scopes = {"GET": (Scope.SCANS_READ,)}
+
+    @extend_schema(tags=TAGS, summary="Hosts, ports and certificates of a scan (seed 004 devices)")
+    def get(self, request, scan_id):
+        scan = scan_get(tenant_id=self.tenant_id, scan_id=scan_id)
+        return Response(scan_result(scan, scan_devices(tenant_id=self.tenant_id, scan=scan),
+                                    scan_certificates(tenant_id=self.tenant_id, scan=scan)))

@@ -1,0 +1,78 @@
+"""Live scan events over WebSocket: read-only fan-out of the one event stream.
+
+/ws/scans/{id} streams one scan, /ws/scans/ all of the tenant's scans. `?since=SEQ` (per-scan socket)
+replays stored events after SEQ before live ones, so a reconnecting client misses nothing. Messages use
+seed 004's shape, {"event": ..., "data": ...}, plus scan_id, seq and timestamp; scan.completed is also
+named scan_complete there. Missing and not-yours are the same close code, 4404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from scans.events import event_message, scan_group, tenant_group
+from scans.selectors import scan_events_since, scan_exists
+
+SEED_004_NAMES = {"scan.completed": "scan_complete"}
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+def outgoing(message: dict) -> dict:
+    return {**message, "event": SEED_004_NAMES.get(message["event"], message["event"])}
+
+
+class ScanEventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        context = self.scope.get("auth_context")
+        if context is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        scan_id = self.scope["url_route"]["kwargs"].get("scan_id")
+        self.last_seq: dict[str, int] = {}
+        if scan_id is None:
+            self.group = tenant_group(context.tenant_id)
+        else:
+            if not await database_sync_to_async(scan_exists)(tenant_id=context.tenant_id, scan_id=scan_id):
+                await self.close(code=CLOSE_NOT_FOUND)
+                return
+            self.group = scan_group(context.tenant_id, scan_id)
+        # Join first, then replay: a live event that races the replay is dropped by its seq below.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        if scan_id is not None:
+            await self._replay(context.tenant_id, scan_id)
+
+    async def _replay(self, tenant_id: int, scan_id: str) -> None:
+        try:
+            since = int(parse_qs(self.scope.get("query_string", b"").decode()).get("since", ["0"])[0])
+        except ValueError:
+            since = 0
+        while True:
+            events = await database_sync_to_async(scan_events_since)(tenant_id=tenant_id, scan_id=scan_id,
+                                                                     since=since, limit=500)
+            for event in events:
+                await self._send(event_message(event))
+                since = event.seq
+            if len(events) < 500:
+                return
+
+    async def _send(self, message: dict) -> None:
+        scan_id = message["scan_id"]
+        if message["seq"] <= self.last_seq.get(scan_id, 0):
+            return
+        self.last_seq[scan_id] = message["seq"]
+        await self.send_json(outgoing(message))
+
+    async def scan_event(self, event: dict) -> None:
+        await self._send(event["message"])
+
+    async def receive_json(self, content, **kwargs):
+        """Clients only listen; anything they send is ignored."""
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)

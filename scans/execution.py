@@ -1,0 +1,210 @@
+"""Running a claimed scan: its plan's phases in order, each engine step through the process runner, with
+live events, heartbeats, cancellation, the scan's overall timeout, and a terminal state at the end."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from engines.base import Engine, EngineJob, LiveEvent
+from engines.errors import EngineCancelled, EngineError, EngineFailed
+from engines.ports import format_ports
+from engines.process import Limits, run_argv
+from engines.registry import get_engine
+from scans.events import event_record
+from scans.models import Scan, ScanStatus, Service
+from scans.results import scan_results_store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _RunState:
+    """What the runner tracks while one scan runs."""
+
+    scan: Scan
+    deadline: float
+    step_index: int = 0
+    step_count: int = 1
+    progress: int = 0
+    last_progress_at: float = 0.0
+    last_heartbeat_at: float = 0.0
+    cancelled: bool = False
+    announced_hosts: set[str] = field(default_factory=set)
+    announced_ports: set[tuple[str, int, str]] = field(default_factory=set)
+
+
+def _scan_update(scan_id: str, **fields: Any) -> None:
+    Scan.objects.filter(pk=scan_id).update(**fields)
+
+
+def scan_execute(*, scan_id: str) -> str:
+    """Run a scan this worker has claimed (status running) to a terminal state; returns that state.
+    Writes the scan's progress, results and events. Not idempotent: call it once per claim."""
+    scan = Scan.objects.get(pk=scan_id)
+    state = _RunState(scan=scan, deadline=time.monotonic() + scan.timeout_s,
+                      step_count=max(1, sum(len(p["steps"]) for p in scan.plan)))
+    event_record(tenant_id=scan.tenant_id, scan_id=scan_id, type="scan.started",
+                 payload={"attempt": scan.attempts, "worker": scan.worker})
+    try:
+        for phase in scan.plan:
+            _run_phase(state, phase)
+    except EngineCancelled as exc:
+        return _finish(state, ScanStatus.CANCELLED, str(exc))
+    except EngineError as exc:
+        return _finish(state, ScanStatus.FAILED, str(exc))
+    except Exception as exc:  # noqa: BLE001  (the scan must end in a terminal state whatever broke)
+        logger.exception("scan %s failed with an internal error", scan_id)
+        return _finish(state, ScanStatus.FAILED, f"internal error: {type(exc).__name__}")
+    return _finish(state, ScanStatus.COMPLETED, "")
+
+
+def _run_phase(state: _RunState, phase: dict[str, Any]) -> None:
+    scan = state.scan
+    name = phase["phase"]
+    if phase.get("skipped"):
+        scan.phases_skipped = {**scan.phases_skipped, name: phase["skipped"]}
+        _scan_update(scan.pk, phases_skipped=scan.phases_skipped)
+        event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.skipped",
+                     payload={"phase": name, "reason": phase["skipped"]})
+        return
+    _scan_update(scan.pk, phase=name)
+    event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.started", payload={"phase": name})
+    for step in phase["steps"]:
+        _run_step(state, step)
+        state.step_index += 1
+    scan.phases_completed = [*scan.phases_completed, name]
+    _scan_update(scan.pk, phases_completed=scan.phases_completed)
+    event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.completed", payload={"phase": name})
+
+
+def _step_options(state: _RunState, step: dict[str, Any]) -> dict[str, Any] | None:
+    options = dict(step["options"])
+    if step.get("open_ports_only"):
+        ports = sorted(set(Service.objects.filter(scan=state.scan, state="open").values_list("port", flat=True)))
+        if not ports:
+            return None
+        options.pop("topPorts", None)
+        options["ports"] = format_ports([(port, port) for port in ports])
+    return options
+
+
+def _run_step(state: _RunState, step: dict[str, Any]) -> None:
+    scan = state.scan
+    engine = get_engine(step["engine"])
+    options = _step_options(state, step)
+    if options is None:
+        return
+    remaining = state.deadline - time.monotonic()
+    if remaining <= 0:
+        raise EngineFailed(f"the scan ran past its timeout of {scan.timeout_s} s")
+    _scan_update(scan.pk, current_tool=engine.name)
+    workdir = Path(tempfile.mkdtemp(prefix=f"lantern-{scan.pk}-", dir=settings.ENGINE_WORKDIR or None))
+    try:
+        job = EngineJob(target=scan.target_value, target_type=scan.target_type,
+                        address=scan.target_address or None, options=options, workdir=workdir,
+                        timeout_s=remaining, binary=settings.ENGINE_BINARIES.get(engine.name, engine.name),
+                        excluded_ports=settings.LANTERN_EXCLUDED_PORTS)
+        result = run_argv(
+            engine.build_argv(job), workdir=workdir, timeout_s=remaining, limits=_limits(remaining),
+            should_cancel=lambda: _heartbeat_and_check_cancel(state),
+            on_line=lambda line: _on_line(state, engine, line),
+            unprivileged=not engine.needs_privileges(options),
+            cancel_poll_s=settings.LANTERN_CANCEL_POLL_S,
+        )
+        if result.returncode not in engine.ok_exit_codes:
+            tail = result.stderr_tail.strip().splitlines()[-3:]
+            raise EngineFailed(f"{engine.name} exited with code {result.returncode}: {' | '.join(tail)}")
+        counts = scan_results_store(scan=scan, records=engine.parse(job))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    for host in counts.new_hosts:
+        _announce_host(state, host)
+    _scan_update(scan.pk, hosts_found=counts.hosts, ports_found=counts.open_ports)
+
+
+def _limits(remaining: float) -> Limits:
+    return Limits(cpu_seconds=int(remaining) + 60, memory_bytes=settings.ENGINE_MAX_MEMORY_BYTES,
+                  open_files=settings.ENGINE_MAX_OPEN_FILES, output_bytes=settings.ENGINE_MAX_OUTPUT_BYTES)
+
+
+def _heartbeat_and_check_cancel(state: _RunState) -> bool:
+    """One query: refresh the heartbeat and read the cancel flag (the runner calls this twice a second)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE scans_scan SET heartbeat_at = %s WHERE id = %s RETURNING cancel_requested",
+                       [timezone.now(), state.scan.pk])
+        row = cursor.fetchone()
+    state.cancelled = bool(row and row[0])
+    return state.cancelled
+
+
+def _announce_host(state: _RunState, ip: str) -> None:
+    if ip in state.announced_hosts:
+        return
+    state.announced_hosts.add(ip)
+    event_record(tenant_id=state.scan.tenant_id, scan_id=state.scan.pk, type="host_found", payload={"ip": ip})
+
+
+def _on_line(state: _RunState, engine: Engine, line: str) -> None:
+    for event in engine.on_line(line):
+        _apply_live_event(state, engine, event)
+
+
+def _apply_live_event(state: _RunState, engine: Engine, event: LiveEvent) -> None:
+    scan = state.scan
+    if event.kind == "port_found":
+        key = (event.data["ip"], event.data["port"], event.data["protocol"])
+        if key in state.announced_ports:
+            return
+        state.announced_ports.add(key)
+        _announce_host(state, event.data["ip"])
+        event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="port_found", payload=event.data)
+        return
+    if event.kind == "progress":
+        step_percent = min(99, int(event.data["percent"]))
+        overall = int((state.step_index + step_percent / 100) * 100 / state.step_count)
+        now = time.monotonic()
+        if overall <= state.progress or now - state.last_progress_at < 0.5:
+            return
+        state.progress, state.last_progress_at = overall, now
+        _scan_update(scan.pk, progress=overall, estimated_completion=_estimate(scan, overall))
+        event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="progress",
+                     payload={"percent": overall, "phase": scan.phase or "", "tool": engine.name})
+
+
+def _estimate(scan: Scan, percent: int):
+    if percent <= 0 or scan.started_at is None:
+        return None
+    elapsed = timezone.now() - scan.started_at
+    return scan.started_at + timedelta(seconds=elapsed.total_seconds() * 100 / percent)
+
+
+def _finish(state: _RunState, status: str, reason: str) -> str:
+    scan = state.scan
+    now = timezone.now()
+    scan.refresh_from_db(fields=["hosts_found", "ports_found", "started_at"])
+    fields: dict[str, Any] = {"status": status, "completed_at": now, "error_reason": reason[:2000],
+                              "current_tool": ""}
+    if status == ScanStatus.COMPLETED:
+        fields.update(progress=100, phase="complete", estimated_completion=now)
+    if not Scan.objects.filter(pk=scan.pk, status=ScanStatus.RUNNING).update(**fields):
+        # Someone else ended it meanwhile (the reconciler declared this worker lost): theirs stands.
+        return Scan.objects.values_list("status", flat=True).get(pk=scan.pk)
+    duration = round((now - scan.started_at).total_seconds(), 3) if scan.started_at else 0
+    summary = {"status": status, "devices_found": scan.hosts_found, "open_ports_total": scan.ports_found,
+               "duration": duration}
+    if reason:
+        summary["reason"] = reason
+    event_type = {"completed": "scan.completed", "failed": "scan.failed", "cancelled": "scan.cancelled"}[status]
+    event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type=event_type, payload=summary)
+    return status

@@ -1,0 +1,157 @@
+"""Scans, what they found on the network (hosts, services, certificates) and their numbered event stream.
+
+A scan is a target plus a plan: `plan` holds ordered phases, each with engine steps (see scans/plans.py).
+Scans wait in PostgreSQL as `queued`; a worker claims the next eligible one (scans/dispatch.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from tenants.models import TenantOwned
+
+
+class ScanStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = (ScanStatus.COMPLETED, ScanStatus.FAILED, ScanStatus.CANCELLED)
+
+
+class Priority(models.IntegerChoices):
+    """Seed 002's levels; a higher number starts first. OEM scans (seed 000) enter at HIGH."""
+
+    LOW = 0, "low"
+    NORMAL = 1, "normal"
+    HIGH = 2, "high"
+    CRITICAL = 3, "critical"
+
+
+class Scan(TenantOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    surface = models.CharField(max_length=16, default="native")  # which API created it: native, oem, ...
+    target = models.CharField(max_length=2048)  # as given
+    target_value = models.CharField(max_length=2048)  # normalised
+    target_type = models.CharField(max_length=16)
+    target_address = models.CharField(max_length=64, blank=True)  # pinned address, when the policy pins one
+    engine = models.CharField(max_length=32, blank=True)  # seed 002 scanType / native engine
+    scan_type = models.CharField(max_length=32, blank=True)  # seed 003 quick / full / compliance
+    profile = models.CharField(max_length=32, blank=True)  # seed 004 profile
+    options = models.JSONField(default=dict, blank=True)
+    plan = models.JSONField(default=list)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=16, choices=ScanStatus.choices, default=ScanStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    phase = models.CharField(max_length=64, blank=True)
+    current_tool = models.CharField(max_length=32, blank=True)
+    phases_completed = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    phases_skipped = models.JSONField(default=dict, blank=True)  # phase → reason
+    hosts_found = models.PositiveIntegerField(default=0)
+    ports_found = models.PositiveIntegerField(default=0)
+    tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    extra = models.JSONField(default=dict, blank=True)  # per-surface fields: query_tags, frameworks, site_id…
+    timeout_s = models.PositiveIntegerField()
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    error_reason = models.TextField(blank=True)
+    created_by_key = models.ForeignKey("tenants.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    estimated_completion = models.DateTimeField(null=True, blank=True)
+    event_seq = models.PositiveIntegerField(default=0)  # last sequence number handed to a ScanEvent
+
+    class Meta:
+        indexes = [
+            # The dispatcher's scan: queued scans by priority then age.
+            models.Index(fields=["-priority", "created_at"], name="scan_queued_order",
+                         condition=Q(status="queued")),
+            models.Index(fields=["tenant", "status"], name="scan_tenant_status"),
+            models.Index(fields=["tenant", "-created_at"], name="scan_tenant_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="scan_progress_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_value} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class Host(TenantOwned):
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="hosts")
+    ip = models.CharField(max_length=64, blank=True)
+    hostname = models.CharField(max_length=253, blank=True)
+    mac = models.CharField(max_length=32, blank=True)
+    vendor = models.CharField(max_length=200, blank=True)
+    os_guess = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scan", "ip", "hostname"], name="host_uniq_per_scan")]
+
+
+class Service(TenantOwned):
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="services")
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="services")
+    port = models.PositiveIntegerField()
+    protocol = models.CharField(max_length=8, default="tcp")
+    state = models.CharField(max_length=32)
+    service = models.CharField(max_length=64, blank=True)
+    product = models.CharField(max_length=200, blank=True)
+    version = models.CharField(max_length=200, blank=True)
+    banner = models.TextField(blank=True)
+    cpes = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["host", "port", "protocol"], name="service_uniq_per_host"),
+        ]
+
+
+class Certificate(TenantOwned):
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="certificates")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="certificates")
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    subject = models.TextField()
+    issuer = models.TextField()
+    sans = ArrayField(models.CharField(max_length=253), default=list, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    not_after = models.DateTimeField(null=True, blank=True)
+    key_type = models.CharField(max_length=32, blank=True)
+    key_bits = models.PositiveIntegerField(null=True, blank=True)
+    signature_algorithm = models.CharField(max_length=64, blank=True)
+    fingerprint_sha256 = models.CharField(max_length=64, blank=True)
+    serial = models.CharField(max_length=128, blank=True)
+    chain_position = models.PositiveSmallIntegerField(default=0)
+
+
+class ScanEvent(TenantOwned):
+    """The one event stream: every observable change of a scan, numbered per scan from 1.
+    WebSocket consumers, webhooks and the console read it; a late client replays from a sequence number."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scan", "seq"], name="scan_event_seq_uniq")]
+        ordering = ["scan", "seq"]

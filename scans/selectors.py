@@ -1,0 +1,75 @@
+"""Reads for scans. Every function takes tenant_id: another tenant's scan is the same 404 as none."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from config.errors import NotFound
+from scans.models import Certificate, Host, Scan, ScanEvent, Service
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def _with_counts(queryset: QuerySet[Scan]) -> QuerySet[Scan]:
+    counts = {f"{severity}_count": Count("finding_occurrences", filter=Q(finding_occurrences__severity=severity))
+              for severity in SEVERITIES}
+    return queryset.annotate(**counts)
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    """A scan id as a UUID, or None when it cannot be one (which callers answer as not found)."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def scan_get(*, tenant_id: int, scan_id: Any) -> Scan:
+    scan_uuid = as_uuid(scan_id)
+    scan = _with_counts(Scan.objects.for_tenant(tenant_id)).filter(pk=scan_uuid).first() if scan_uuid else None
+    if scan is None:
+        raise NotFound("Scan not found")
+    return scan
+
+
+def scan_list(*, tenant_id: int, status: str | None = None, target: str | None = None,
+              created_from: datetime | None = None, created_to: datetime | None = None,
+              engine: str | None = None) -> QuerySet[Scan]:
+    """The tenant's scans, newest first, with per-severity finding counts."""
+    queryset = Scan.objects.for_tenant(tenant_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    if target:
+        queryset = queryset.filter(Q(target_value__iexact=target) | Q(target__iexact=target))
+    if created_from:
+        queryset = queryset.filter(created_at__gte=created_from)
+    if created_to:
+        queryset = queryset.filter(created_at__lte=created_to)
+    if engine:
+        queryset = queryset.filter(engine=engine)
+    return _with_counts(queryset).order_by("-created_at", "-pk")
+
+
+def scan_devices(*, tenant_id: int, scan: Scan) -> list[Host]:
+    """The scan's hosts with their services (seed 004's devices), two queries in all."""
+    services = Service.objects.for_tenant(tenant_id).order_by("port", "protocol")
+    return list(Host.objects.for_tenant(tenant_id).filter(scan=scan).order_by("ip", "hostname")
+                .prefetch_related(Prefetch("services", queryset=services)))
+
+
+def scan_certificates(*, tenant_id: int, scan: Scan) -> list[Certificate]:
+    return list(Certificate.objects.for_tenant(tenant_id).filter(scan=scan).order_by("host", "port"))
+
+
+def scan_events_since(*, tenant_id: int, scan_id: Any, since: int = 0, limit: int = 1000) -> list[ScanEvent]:
+    return list(ScanEvent.objects.for_tenant(tenant_id).filter(scan_id=scan_id, seq__gt=since)
+                .order_by("seq")[:limit])
+
+
+def scan_exists(*, tenant_id: int, scan_id: Any) -> bool:
+    scan_uuid = as_uuid(scan_id)
+    return scan_uuid is not None and Scan.objects.for_tenant(tenant_id).filter(pk=scan_uuid).exists()

@@ -1,0 +1,34 @@
+"""Celery entry points. Thin: they call services and nothing else."""
+
+from __future__ import annotations
+
+import socket
+
+from celery import shared_task
+from django.conf import settings
+
+WORKER_NAME = socket.gethostname()
+
+
+@shared_task(acks_late=True, soft_time_limit=settings.SCAN_TASK_SOFT_LIMIT_S,
+             time_limit=settings.SCAN_TASK_HARD_LIMIT_S)
+def scan_slot_task() -> None:
+    """A slot token: claim the next eligible scan (if any), run it, then offer the freed slot.
+    Safe to deliver twice: the claim is atomic and a token that finds nothing eligible ends at once."""
+    from scans.dispatch import scan_claim_next
+    from scans.execution import scan_execute
+    from scans.services import scan_slots_offer
+
+    scan_id = scan_claim_next(worker=WORKER_NAME)
+    if scan_id is None:
+        return
+    scan_execute(scan_id=scan_id)
+    scan_slots_offer(count=1)
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def scans_reconcile_task() -> None:
+    """Beat, every 30 s: re-queue scans of lost workers and re-send tokens for waiting scans."""
+    from scans.services import scans_reconcile
+
+    scans_reconcile()
