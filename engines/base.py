@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from engines.options import OptionSchema
+from engines.process import ProcessResult
 from engines.records import Record
 
 
@@ -32,7 +34,19 @@ class EngineJob:
     @property
     def network_target(self) -> str:
         """What goes on the command line as the host: the pinned address when there is one."""
+        if self.target_type == "url":
+            return self.network_url
         return self.address or self.target
+
+    @property
+    def network_url(self) -> str:
+        """The URL target with its host replaced by the pinned address (so the tool never resolves it)."""
+        if not self.address or self.target_type != "url":
+            return self.target
+        parts = urlsplit(self.target)
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class LiveEvent:
 
 class Engine(abc.ABC):
     name: ClassVar[str]
+    binary_name: ClassVar[str] = ""  # the executable to look up; defaults to `name`
     category: ClassVar[str]
     description: ClassVar[str] = ""
     target_types: ClassVar[frozenset[str]]
@@ -52,8 +67,10 @@ class Engine(abc.ABC):
     default_timeout_s: ClassVar[int] = 3600
     ok_exit_codes: ClassVar[frozenset[int]] = frozenset({0})
 
-    def validate_options(self, raw: Any, *, target_type: str) -> dict[str, Any]:
-        """Schema validation plus the engine's cross-option rules. Raises OptionTypeError."""
+    def validate_options(self, raw: Any, *, target_type: str, non_production: bool = False) -> dict[str, Any]:
+        """Schema validation plus the engine's cross-option rules. Raises OptionTypeError.
+        `non_production` is true only for targets the tenant marked as isolated test systems; engines allow
+        their most aggressive settings only then (seed 002: sqlmap level > 3 or risk > 2)."""
         return self.schema.validate(raw)
 
     @abc.abstractmethod
@@ -74,3 +91,12 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def parse(self, job: EngineJob) -> Iterator[Record]:
         """Records from the tool's result files in job.workdir. Raises engines.errors.ParseError."""
+
+    def problems(self, job: EngineJob, result: "ProcessResult") -> list[str]:
+        """Reasons the run failed although the exit code says otherwise (a tool that exits 0 when it could
+        not connect). A non-empty list fails the step with these reasons."""
+        return []
+
+    @property
+    def executable(self) -> str:
+        return self.binary_name or self.name

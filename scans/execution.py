@@ -17,10 +17,12 @@ from django.db import connection
 from django.utils import timezone
 
 from engines.base import Engine, EngineJob, LiveEvent
-from engines.errors import EngineCancelled, EngineError, EngineFailed
+from engines.binaries import resolve_binary
+from engines.errors import EngineCancelled, EngineError, EngineFailed, EngineUnavailable
 from engines.ports import format_ports
-from engines.process import Limits, run_argv
+from engines.process import Limits
 from engines.registry import get_engine
+from engines.runner import run_engine
 from scans.events import event_record
 from scans.models import Scan, ScanStatus, Service
 from scans.results import scan_results_store
@@ -108,24 +110,19 @@ def _run_step(state: _RunState, step: dict[str, Any]) -> None:
     remaining = state.deadline - time.monotonic()
     if remaining <= 0:
         raise EngineFailed(f"the scan ran past its timeout of {scan.timeout_s} s")
+    binary = resolve_binary(engine.executable, settings.ENGINE_BINARIES)
+    if binary is None:
+        raise EngineUnavailable(f"{engine.executable} is not installed on worker {scan.worker or 'unknown'}")
     _scan_update(scan.pk, current_tool=engine.name)
     workdir = Path(tempfile.mkdtemp(prefix=f"lantern-{scan.pk}-", dir=settings.ENGINE_WORKDIR or None))
     try:
         job = EngineJob(target=scan.target_value, target_type=scan.target_type,
                         address=scan.target_address or None, options=options, workdir=workdir,
-                        timeout_s=remaining, binary=settings.ENGINE_BINARIES.get(engine.name, engine.name),
-                        excluded_ports=settings.LANTERN_EXCLUDED_PORTS)
-        result = run_argv(
-            engine.build_argv(job), workdir=workdir, timeout_s=remaining, limits=_limits(remaining),
-            should_cancel=lambda: _heartbeat_and_check_cancel(state),
-            on_line=lambda line: _on_line(state, engine, line),
-            unprivileged=not engine.needs_privileges(options),
-            cancel_poll_s=settings.LANTERN_CANCEL_POLL_S,
-        )
-        if result.returncode not in engine.ok_exit_codes:
-            tail = result.stderr_tail.strip().splitlines()[-3:]
-            raise EngineFailed(f"{engine.name} exited with code {result.returncode}: {' | '.join(tail)}")
-        counts = scan_results_store(scan=scan, records=engine.parse(job))
+                        timeout_s=remaining, binary=binary, excluded_ports=settings.LANTERN_EXCLUDED_PORTS)
+        step = run_engine(engine, job, should_cancel=lambda: _heartbeat_and_check_cancel(state),
+                          on_event=lambda event: _apply_live_event(state, engine, event),
+                          limits=_limits(remaining), cancel_poll_s=settings.LANTERN_CANCEL_POLL_S)
+        counts = scan_results_store(scan=scan, records=step.records)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     for host in counts.new_hosts:
@@ -153,11 +150,6 @@ def _announce_host(state: _RunState, ip: str) -> None:
         return
     state.announced_hosts.add(ip)
     event_record(tenant_id=state.scan.tenant_id, scan_id=state.scan.pk, type="host_found", payload={"ip": ip})
-
-
-def _on_line(state: _RunState, engine: Engine, line: str) -> None:
-    for event in engine.on_line(line):
-        _apply_live_event(state, engine, event)
 
 
 def _apply_live_event(state: _RunState, engine: Engine, event: LiveEvent) -> None:

@@ -61,7 +61,7 @@ class NmapEngine(Engine):
     schema = SCHEMA
     default_timeout_s = 1800
 
-    def validate_options(self, raw: Any, *, target_type: str) -> dict[str, Any]:
+    def validate_options(self, raw: Any, *, target_type: str, non_production: bool = False) -> dict[str, Any]:
         options = self.schema.validate(raw)
         if options.get("scripts") and not options["scriptScan"]:
             raise OptionTypeError("scripts", "needs scriptScan: true")

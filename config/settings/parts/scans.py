@@ -25,10 +25,9 @@ LANTERN_SCAN_MAX_ATTEMPTS = env_int("LANTERN_SCAN_MAX_ATTEMPTS", 2)
 # How often the runner checks whether its scan was cancelled.
 LANTERN_CANCEL_POLL_S = float(env_str("LANTERN_CANCEL_POLL_S", "0.5"))
 
-# Where each worker finds its tools (a scanner with clashing dependencies lives in its own virtualenv).
-ENGINE_BINARIES = {
-    "nmap": env_str("LANTERN_NMAP_BIN", "nmap"),
-}
+# Explicit tool paths, "nmap=/opt/nmap/bin/nmap,sqlmap=/usr/bin/sqlmap"; a tool not named here is looked
+# up in var/tools/bin (scanners installed by `make` in their own virtualenvs), then on PATH.
+ENGINE_BINARIES = dict(item.split("=", 1) for item in env_list("LANTERN_ENGINE_BINARIES", []) if "=" in item)
 ENGINE_WORKDIR = env_str("LANTERN_ENGINE_WORKDIR", "")
 ENGINE_MAX_OUTPUT_BYTES = env_int("LANTERN_ENGINE_MAX_OUTPUT_BYTES", 256 * 1024 * 1024)
 ENGINE_MAX_MEMORY_BYTES = env_int("LANTERN_ENGINE_MAX_MEMORY_BYTES", 2 * 1024 * 1024 * 1024)
