@@ -125,6 +125,12 @@ def _distinguished_name(fields: dict[str, str]) -> str:
     return ",".join(f"{short}={fields[long]}" for long, short in order if fields.get(long))
 
 
+def _san(entry: str) -> str:
+    """"DNS:example.com" → "example.com", "IP Address:127.0.0.1" → "127.0.0.1" (as the TLS parsers do)."""
+    kind, sep, value = entry.strip().partition(":")
+    return value.strip() if sep and kind in {"DNS", "IP Address", "IP"} else entry.strip()
+
+
 def _timestamp(text: str) -> datetime | None:
     for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S+00:00"):
         try:
@@ -146,7 +152,7 @@ def _certificate(host: str, port: int, script: Element) -> CertificateRecord | N
     for extension in extensions.findall("table") if extensions is not None else []:
         fields = _elems(extension)
         if fields.get("name") == "X509v3 Subject Alternative Name":
-            sans = tuple(part.strip() for part in fields.get("value", "").split(",") if part.strip())
+            sans = tuple(_san(part) for part in fields.get("value", "").split(",") if part.strip())
     fingerprint = ""
     if pem := top.get("pem", ""):
         body = "".join(line for line in pem.splitlines() if line and not line.startswith("-----"))
