@@ -27,6 +27,8 @@ def outgoing(message: dict) -> dict:
 
 class ScanEventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
+        # Accept before refusing: a close before accept becomes a bare HTTP 403 without our close code.
+        await self.accept()
         context = self.scope.get("auth_context")
         if context is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -42,7 +44,6 @@ class ScanEventsConsumer(AsyncJsonWebsocketConsumer):
             self.group = scan_group(context.tenant_id, scan_id)
         # Join first, then replay: a live event that races the replay is dropped by its seq below.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
         if scan_id is not None:
             await self._replay(context.tenant_id, scan_id)
 

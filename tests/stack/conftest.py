@@ -1,6 +1,7 @@
 """The real stack for end-to-end tests: a Celery worker and daphne as subprocesses, on the test database
 and the test Redis database, exactly as `make up` runs them. Tests that use it commit their data
-(transactional tests) so the other processes can see it."""
+(transactional tests) so the other processes can see it. One stack per module, so no worker is alive
+while other modules' tests claim scans themselves."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """(base_url, ws_url) of daphne, with a worker consuming the default and scans queues."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
