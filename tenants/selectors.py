@@ -24,3 +24,7 @@ def api_key_verify(*, key_id: str, secret: str) -> ApiKey | None:
 
 def tenant_get(*, tenant_id: int) -> Tenant:
     return Tenant.objects.select_related("plan").get(pk=tenant_id)
+
+
+def tenant_has_keys(*, tenant_id: int) -> bool:
+    return ApiKey.objects.for_tenant(tenant_id).filter(revoked_at__isnull=True).exists()
