@@ -7,6 +7,14 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+if settings.LANTERN_SERVE_STATIC:
+    # daphne serves no files by itself: the offline API docs (swagger-ui from the sidecar) and the admin's
+    # CSS come through Django's static files handler. Production puts them behind a web server instead.
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
 
 from scans.routing import websocket_urlpatterns  # noqa: E402

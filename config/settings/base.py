@@ -83,6 +83,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve static files from the ASGI app itself (development, tests, small installs); production leaves it
+# to a web server in front of `manage.py collectstatic` output.
+LANTERN_SERVE_STATIC = env_bool("LANTERN_SERVE_STATIC", True)
 
 # --- REST API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

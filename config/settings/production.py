@@ -1,9 +1,10 @@
 """Production: secrets and hosts must be given; debug off; secure cookies and headers."""
 
-from config.env import env_list, env_secret
+from config.env import env_bool, env_list, env_secret
 from config.settings.base import *  # noqa: F401,F403
 
 DEBUG = False
+LANTERN_SERVE_STATIC = env_bool("LANTERN_SERVE_STATIC", False)
 SECRET_KEY = env_secret("LANTERN_SECRET_KEY")
 ALLOWED_HOSTS = env_list("LANTERN_ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:

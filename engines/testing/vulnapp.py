@@ -7,6 +7,8 @@ plausible answer. Standard library only (no framework to install), an in-memory 
 * ``/item?id=1``: a real SQL injection. The query is built by string concatenation and run on SQLite;
   errors are echoed (``sqlite3.OperationalError: ...``) as error-based detectors expect.
 * ``/search?q=...``: a reflected XSS. The parameter is echoed into the HTML unescaped.
+* ``/slow?id=1``: answers after SLOW_S seconds (not linked, so crawlers skip it), so that timeout tests
+  do not depend on how fast a tool happens to be.
 
 The listen backlog is raised to 128 (Python's default of 5 makes parallel scanners lose SYNs and wait 1 s for
 each retry, see shared/ENGINES.md), and each request runs in its own thread.
@@ -15,6 +17,7 @@ each retry, see shared/ENGINES.md), and each request runs in its own thread.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 NEVER_PORT = 2024  # the machine's management service: never serve or scan it
 ITEMS = ((1, "lantern", 3), (2, "torch", 5), (3, "candle", 11))
+SLOW_S = 30.0
 
 INDEX = """<!doctype html>
 <html><head><title>Vulnapp</title></head><body>
@@ -67,6 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, INDEX)
         elif parts.path == "/item":
             self._item(params.get("id", "1"))
+        elif parts.path == "/slow":
+            if not self.server.stopping.wait(SLOW_S):
+                self._item(params.get("id", "1"))
         elif parts.path == "/search":
             query = params.get("q", "")
             # Deliberately unescaped: the reflected XSS the scanners must find.
@@ -104,6 +111,13 @@ class _VulnServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.database = _Database()
+        self.stopping = threading.Event()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Scanners drop connections all the time (and killed tools drop them mid-answer): not an error
+        worth a traceback. Anything else is still reported."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 @contextmanager
@@ -118,6 +132,7 @@ def running_vulnapp() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
+        server.stopping.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -89,9 +89,12 @@ def parse(path: Path) -> Iterator[Record]:
     yield from _certificates(entries)
 
 
-def scan_problems(path: Path) -> list[str]:
-    """testssl's WARN and FATAL entries as "host:port id: finding" messages, in file order."""
-    problems = [entry for entry in _entries(path) if entry.severity in _PROBLEM_SEVERITIES]
+def scan_problems(path: Path, *, fatal_only: bool = False) -> list[str]:
+    """testssl's WARN and FATAL entries as "host:port id: finding" messages, in file order. FATAL alone means
+    the scan was aborted; WARN entries also come from complete scans (a check the local openssl cannot run),
+    so `fatal_only` lets a caller fail a step on the first kind only."""
+    wanted = frozenset({"FATAL"}) if fatal_only else _PROBLEM_SEVERITIES
+    problems = [entry for entry in _entries(path) if entry.severity in wanted]
     return [clip(f"{e.host or '?'}:{'?' if e.port is None else e.port} {e.id}: {e.finding}")
             for e in problems]
 

@@ -154,3 +154,15 @@ def test_websocket_refuses_other_tenants_and_bad_keys(live_stack):
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
         assert closed.value.rcvd.code == code
+
+
+def test_the_api_docs_and_their_assets_are_served_by_daphne_offline(live_stack):
+    with httpx.Client(base_url=live_stack["http"], timeout=10) as client:
+        page = client.get("/api/docs/")
+        assert page.status_code == 200
+        assets = [part.split('"')[0] for part in page.text.split('src="')[1:]]
+        assert assets and all(asset.startswith("/static/") for asset in assets)
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
+        assert client.get("/api/schema/").status_code == 200
+        assert client.get("/static/admin/css/base.css").status_code == 200
