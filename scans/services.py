@@ -183,4 +183,7 @@ def _tokens_waiting() -> int:
     from config.celery import app
 
     with app.connection_for_read() as connection:
-        return connection.default_channel.queue_declare("scans", passive=True).message_count
+        try:
+            return connection.default_channel.queue_declare("scans", passive=True).message_count
+        except connection.channel_errors:
+            return 0  # never declared (a fresh or flushed broker): nothing waits in it

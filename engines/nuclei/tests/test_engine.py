@@ -139,11 +139,13 @@ def test_pinned_address_is_scanned_with_the_original_name_for_sni_and_host(engin
                                                                            tmp_path: Path) -> None:
     argv = engine.build_argv(job(engine, tmp_path, "https://app.lantern.test:8443/login", "url",
                                  address="127.0.0.1"))
-    assert argv[:3] == ["/opt/nuclei", "-u", "https://127.0.0.1:8443/login"]
-    assert argv[argv.index("-sni"):argv.index("-sni") + 4] == ["-sni", "app.lantern.test", "-H",
-                                                                "Host: app.lantern.test:8443"]
+    tail = ["-t", str(engine.templates_dir / "http/cves"), "-t", str(engine.templates_dir / "network/cves"),
+            "-c", "25", "-rl", "150", "-etags", "dos,fuzz"]
+    assert argv == [*head(engine, tmp_path, "https://127.0.0.1:8443/login"),
+                    "-sni", "app.lantern.test", "-H", "Host: app.lantern.test:8443", *tail]
     host = engine.build_argv(job(engine, tmp_path, "server1.lantern.test", "host", address="127.0.0.1"))
-    assert host[2] == "127.0.0.1" and ["-sni", "server1.lantern.test"] == host[16:18]
+    assert host == [*head(engine, tmp_path, "127.0.0.1"), "-sni", "server1.lantern.test",
+                    "-H", "Host: server1.lantern.test", *tail]
     plain = engine.build_argv(job(engine, tmp_path, "example.com", "domain"))
     assert plain[2] == "example.com" and "-sni" not in plain
 

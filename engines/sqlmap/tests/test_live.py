@@ -19,7 +19,7 @@ import pytest
 
 from engines.base import EngineJob, LiveEvent
 from engines.binaries import resolve_binary
-from engines.errors import EngineTimedOut
+from engines.errors import EngineFailed, EngineTimedOut
 from engines.records import FindingRecord, Severity
 from engines.runner import run_engine
 from engines.sqlmap.engine import SqlmapEngine
@@ -79,8 +79,6 @@ def test_a_reflecting_but_safe_parameter_is_not_reported(vulnapp: str, workdir: 
 
 
 def test_an_unreachable_target_fails_the_step(workdir: Path) -> None:
-    from engines.errors import EngineFailed
-
     with pytest.raises(EngineFailed, match="unable to connect to the target URL"):
         run_engine(ENGINE, make_job("http://127.0.0.1:9/item?id=1", workdir))
 

@@ -1,0 +1,56 @@
+"""The reconciler: a scan whose worker went silent is re-queued once, then failed with a reason; waiting
+scans get slot tokens, without piling tokens up on every tick."""
+
+from datetime import timedelta
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from scans.models import Scan, ScanEvent
+from scans.services import ScanRequest, scan_create, scans_reconcile
+from tests.conftest import make_tenant
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("scans")
+    yield client
+    client.delete("scans")
+
+
+def running_scan(tenant, *, attempts, silent_for_s):
+    scan = scan_create(tenant_id=tenant.tenant_id, api_key_pk=None,
+                       request=ScanRequest(target="127.0.0.1", engine="nmap"))
+    Scan.objects.filter(pk=scan.pk).update(status="running", attempts=attempts, worker="w1", progress=40,
+                                           heartbeat_at=timezone.now() - timedelta(seconds=silent_for_s))
+    return scan.pk
+
+
+def test_a_silent_scan_is_requeued_then_failed_after_its_attempts(db, broker):
+    tenant = make_tenant("acme", plan="enterprise")
+    first_try = running_scan(tenant, attempts=1, silent_for_s=settings.LANTERN_SCAN_STALE_S + 5)
+    last_try = running_scan(tenant, attempts=settings.LANTERN_SCAN_MAX_ATTEMPTS,
+                            silent_for_s=settings.LANTERN_SCAN_STALE_S + 5)
+    healthy = running_scan(tenant, attempts=1, silent_for_s=1)
+    outcome = scans_reconcile()
+    assert (outcome["requeued"], outcome["failed"]) == (1, 1)
+    assert Scan.objects.values_list("status", "progress").get(pk=first_try) == ("queued", 0)
+    failed = Scan.objects.get(pk=last_try)
+    assert failed.status == "failed" and "worker w1 stopped answering" in failed.error_reason
+    assert Scan.objects.get(pk=healthy).status == "running"
+    assert ScanEvent.objects.filter(scan_id=first_try).latest("seq").type == "scan.queued"
+    assert ScanEvent.objects.filter(scan_id=last_try).latest("seq").type == "scan.failed"
+
+
+def test_tokens_are_topped_up_to_the_eligible_count_only(db, broker):
+    tenant = make_tenant("acme", plan="professional")  # 3 at a time
+    for _ in range(5):
+        scan_create(tenant_id=tenant.tenant_id, api_key_pk=None,
+                    request=ScanRequest(target="127.0.0.1", engine="nmap"))
+    assert scans_reconcile()["tokens"] == 3
+    assert broker.llen("scans") == 3
+    assert scans_reconcile()["tokens"] == 0  # the next tick adds nothing while three still wait
+    assert broker.llen("scans") == 3
