@@ -6,10 +6,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from collections.abc import Callable
+from functools import cache
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from scans.models import ScanEvent
 
@@ -63,10 +68,21 @@ def event_message(event: ScanEvent) -> dict[str, Any]:
 
 def _publish(tenant_id: int, scan_id: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        for group in (scan_group(tenant_id, scan_id), tenant_group(tenant_id)):
-            async_to_sync(layer.group_send)(group, {"type": "scan.event", "message": message})
+        if layer is not None:
+            for group in (scan_group(tenant_id, scan_id), tenant_group(tenant_id)):
+                async_to_sync(layer.group_send)(group, {"type": "scan.event", "message": message})
     except Exception:  # noqa: BLE001  (a dead channel layer must not fail the scan; clients replay by seq)
         logger.warning("could not publish event %s of scan %s", message["seq"], scan_id, exc_info=True)
+    for sink in _sinks():
+        try:
+            sink(tenant_id=tenant_id, message=message)
+        except Exception:  # noqa: BLE001  (one sink's failure must not stop the scan or the other sinks)
+            logger.exception("event sink %s failed on event %s of scan %s", sink, message["seq"], scan_id)
+
+
+@cache
+def _sinks() -> list[Callable[..., None]]:
+    """Consumers of the stream other than WebSocket (webhooks...), named in LANTERN_EVENT_SINKS. Each is
+    called after commit with (tenant_id=..., message=...) and must only enqueue work, never block."""
+    return [import_string(path) for path in settings.LANTERN_EVENT_SINKS]

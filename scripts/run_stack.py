@@ -18,7 +18,7 @@ PYTHON = sys.executable
 def commands(host: str, port: str) -> dict[str, list[str]]:
     return {
         "web": [PYTHON, "-m", "daphne", "-b", host, "-p", port, "config.asgi:application"],
-        "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", "default,scans", "-l", "info",
+        "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", "default,scans,webhooks", "-l", "info",
                    "-c", os.environ.get("LANTERN_WORKER_CONCURRENCY", "2")],
         "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
                  "--schedule", str(ROOT / "var" / "celerybeat-schedule")],

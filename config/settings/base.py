@@ -124,6 +124,12 @@ CHANNEL_LAYERS = {
 # --- Scans and engines --------------------------------------------------------------------------------
 from config.settings.parts.scans import *  # noqa: E402,F401,F403
 
+# --- Webhooks -----------------------------------------------------------------------------------------
+from config.settings.parts.webhooks import *  # noqa: E402,F401,F403
+
+# Consumers of the scan event stream besides WebSocket, called after commit (scans/events.py).
+LANTERN_EVENT_SINKS: list[str] = []
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -62,7 +62,7 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     port = _free_port()
     worker_log, daphne_log = logs / "worker.log", logs / "daphne.log"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,scans", "-c", "2",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,scans,webhooks", "-c", "2",
          "-l", "info", "-n", f"test-worker-{port}@%h"],
         cwd=ROOT, env=env, stdout=open(worker_log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     daphne = subprocess.Popen(

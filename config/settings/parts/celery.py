@@ -32,7 +32,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "scans.tasks.scan_slot_task": {"queue": "scans"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
 }
+# Every queue a default worker consumes (make up, the tests); engine-specific queues come on top.
+LANTERN_WORKER_QUEUES = "default,scans,webhooks"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "scans-reconcile": {

@@ -1,0 +1,1 @@
+"""Webhook delivery settings (the webhooks app)."""
