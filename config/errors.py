@@ -15,11 +15,13 @@ class DomainError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None):
+    def __init__(self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
         self.details = details or {}
+        self.headers = headers or {}
 
 
 class ValidationFailed(DomainError):
@@ -41,6 +43,17 @@ class NotFound(DomainError):
 class Forbidden(DomainError):
     status_code = status.HTTP_403_FORBIDDEN
     code = "forbidden"
+
+
+class QuotaExhausted(Forbidden):
+    code = "quota_exhausted"
+
+
+class TooManyRequests(DomainError):
+    """Back-pressure or a rate limit; carries Retry-After."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "too_many_requests"
 
 
 class Conflict(DomainError):

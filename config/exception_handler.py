@@ -40,7 +40,7 @@ def _first_message(detail: Any, path: str = "") -> tuple[str, str]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         body = error_body(exc.code, exc.message, field=exc.field, details=exc.details)
-        return Response(body, status=exc.status_code)
+        return Response(body, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("database unavailable: %s", exc)
         return Response(error_body("unavailable", "The database is unavailable; retry shortly."),

@@ -1,29 +1,41 @@
 """Claiming work: scans wait in PostgreSQL; a worker holding a slot token claims the next eligible one.
 
-Eligible: queued, and its tenant runs fewer scans than its plan allows. Order: priority, then age (FIFO
-within a level). The claim is one short transaction: the candidate row is locked with SKIP LOCKED (two
-workers never take the same scan), and a per-tenant advisory lock serialises the concurrency count, so two
-workers cannot both start a tenant's last free slot.
+Eligible: queued, its tenant runs fewer scans than its plan allows, and fewer than
+LANTERN_MAX_SCANS_PER_DESTINATION scans (of any tenant) run against its destination. Order: priority first;
+within a priority, the tenant with the fewest running scans first (so one tenant's backlog of a thousand
+delays another tenant's single scan by one slot at most); then age. The claim is one short transaction: the
+candidate row is locked with SKIP LOCKED (two workers never take the same scan), and advisory locks per
+tenant and per destination serialise the concurrency counts.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from scans.models import ScanStatus
 
 _TENANT_LOCK_SPACE = 0x4C414E  # "LAN": keeps our advisory locks apart from anyone else's
+_DESTINATION_LOCK_SPACE = 0x4C4144
 
 _CANDIDATE = """
-SELECT s.id, s.tenant_id, p.max_concurrent_scans
+WITH running AS (
+    SELECT tenant_id, count(*) AS n FROM scans_scan WHERE status = 'running' GROUP BY tenant_id
+), busy AS (
+    SELECT destination, count(*) AS n FROM scans_scan WHERE status = 'running' GROUP BY destination
+)
+SELECT s.id, s.tenant_id, p.max_concurrent_scans, s.destination
 FROM scans_scan s
 JOIN tenants_tenant t ON t.id = s.tenant_id
 JOIN tenants_plan p ON p.id = t.plan_id
-WHERE s.status = 'queued' AND t.is_active AND NOT (s.tenant_id = ANY(%s))
-  AND (p.max_concurrent_scans IS NULL OR p.max_concurrent_scans > (
-        SELECT count(*) FROM scans_scan r WHERE r.tenant_id = s.tenant_id AND r.status = 'running'))
-ORDER BY s.priority DESC, s.created_at ASC
+LEFT JOIN running r ON r.tenant_id = s.tenant_id
+LEFT JOIN busy b ON b.destination = s.destination
+WHERE s.status = 'queued' AND t.is_active
+  AND NOT (s.tenant_id = ANY(%(skip_tenants)s)) AND NOT (s.destination = ANY(%(skip_destinations)s))
+  AND (p.max_concurrent_scans IS NULL OR COALESCE(r.n, 0) < p.max_concurrent_scans)
+  AND COALESCE(b.n, 0) < %(per_destination)s
+ORDER BY s.priority DESC, COALESCE(r.n, 0) ASC, s.created_at ASC
 LIMIT 1
 FOR UPDATE OF s SKIP LOCKED
 """
@@ -33,21 +45,32 @@ def scan_claim_next(*, worker: str) -> str | None:
     """Move the next eligible queued scan to running and return its id (None when nothing is eligible).
     Writes status, started_at, heartbeat_at, attempts and worker on that one scan. Safe to call from any
     number of workers at once."""
-    skipped_tenants: list[int] = []
+    skip_tenants: list[int] = []
+    skip_destinations: list[str] = []
+    per_destination = settings.LANTERN_MAX_SCANS_PER_DESTINATION
     with transaction.atomic(), connection.cursor() as cursor:
         while True:
-            cursor.execute(_CANDIDATE, [skipped_tenants])
+            cursor.execute(_CANDIDATE, {"skip_tenants": skip_tenants, "skip_destinations": skip_destinations,
+                                        "per_destination": per_destination})
             row = cursor.fetchone()
             if row is None:
                 return None
-            scan_id, tenant_id, limit = row
+            scan_id, tenant_id, limit, destination = row
+            # The CTE counts were read before any lock; re-count under locks that serialise the claimers
+            # of one tenant and of one destination, so two workers cannot both take the last free slot.
             if limit is not None:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TENANT_LOCK_SPACE, tenant_id])
                 cursor.execute("SELECT count(*) FROM scans_scan WHERE tenant_id = %s AND status = 'running'",
                                [tenant_id])
                 if cursor.fetchone()[0] >= limit:
-                    skipped_tenants.append(tenant_id)
+                    skip_tenants.append(tenant_id)
                     continue
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_DESTINATION_LOCK_SPACE, destination])
+            cursor.execute("SELECT count(*) FROM scans_scan WHERE destination = %s AND status = 'running'",
+                           [destination])
+            if cursor.fetchone()[0] >= per_destination:
+                skip_destinations.append(destination)
+                continue
             now = timezone.now()
             cursor.execute(
                 "UPDATE scans_scan SET status = %s, started_at = COALESCE(started_at, %s), heartbeat_at = %s, "

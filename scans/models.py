@@ -43,6 +43,11 @@ class Scan(TenantOwned):
     target_value = models.CharField(max_length=2048)  # normalised
     target_type = models.CharField(max_length=16)
     target_address = models.CharField(max_length=64, blank=True)  # pinned address, when the policy pins one
+    # The host or network the scan sends traffic to; the dispatcher caps concurrent scans per destination.
+    destination = models.CharField(max_length=2048, default="", db_index=True)
+    # Repeated submissions: the client's Idempotency-Key (native) and a digest of what was asked.
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    request_digest = models.CharField(max_length=64, blank=True)
     engine = models.CharField(max_length=32, blank=True)  # seed 002 scanType / native engine
     scan_type = models.CharField(max_length=32, blank=True)  # seed 003 quick / full / compliance
     profile = models.CharField(max_length=32, blank=True)  # seed 004 profile
@@ -80,9 +85,12 @@ class Scan(TenantOwned):
                          condition=Q(status="queued")),
             models.Index(fields=["tenant", "status"], name="scan_tenant_status"),
             models.Index(fields=["tenant", "-created_at"], name="scan_tenant_recent"),
+            models.Index(fields=["tenant", "request_digest", "-created_at"], name="scan_tenant_repeat"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="scan_progress_max_100"),
+            models.UniqueConstraint(fields=["tenant", "idempotency_key"], condition=~Q(idempotency_key=""),
+                                    name="scan_idempotency_key_per_tenant"),
         ]
 
     def __str__(self) -> str:

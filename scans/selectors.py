@@ -73,3 +73,16 @@ def scan_events_since(*, tenant_id: int, scan_id: Any, since: int = 0, limit: in
 def scan_exists(*, tenant_id: int, scan_id: Any) -> bool:
     scan_uuid = as_uuid(scan_id)
     return scan_uuid is not None and Scan.objects.for_tenant(tenant_id).filter(pk=scan_uuid).exists()
+
+
+def scan_estimated_duration(*, tenant_id: int, scan: Scan) -> int | None:
+    """Seconds a scan like this one took, from the tenant's last completed scans of the same plan (median of
+    up to 20); None until one has completed."""
+    durations = sorted(
+        (done.completed_at - done.started_at).total_seconds()
+        for done in Scan.objects.for_tenant(tenant_id)
+        .filter(status="completed", engine=scan.engine, scan_type=scan.scan_type, profile=scan.profile,
+                started_at__isnull=False, completed_at__isnull=False)
+        .order_by("-completed_at").only("started_at", "completed_at")[:20]
+    )
+    return round(durations[len(durations) // 2]) if durations else None

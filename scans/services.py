@@ -6,13 +6,16 @@ its own. Work is enqueued only after commit.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import Conflict, NotFound, TargetInvalid, ValidationFailed
@@ -22,8 +25,10 @@ from scans.events import event_record
 from scans.models import Priority, Scan, ScanStatus
 from scans.plans import Plan, plan_for_engine, plan_for_scan_type
 from scans.policy import admit
+from scans.quota import backlog_check, quota_check_locked
 from scans.selectors import as_uuid
-from scans.targets import TargetError, parse_target
+from scans.targets import Target, TargetError, parse_target
+from tenants.services import tenant_oem_credit_consume
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,21 @@ class ScanRequest:
     timeout_s: int | None = None
     surface: str = "native"
     extra: dict[str, Any] = field(default_factory=dict)
+    profile: str = ""
+    consume_oem_credit: bool = False
+    non_production: bool = False
+
+    def digest(self, target: Target) -> str:
+        """What was asked, canonically: two requests with the same digest ask for the same scan."""
+        asked = {"surface": self.surface, "target": target.value, "type": target.type.value, "engine": self.engine,
+                 "options": self.options, "scan_type": self.scan_type, "ports": self.ports, "profile": self.profile}
+        return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    scan: Scan
+    created: bool  # False when a repeated submission returned an existing scan
 
 
 def _plan(request: ScanRequest, target_type: str) -> tuple[Plan, dict[str, Any], int]:
@@ -61,7 +81,8 @@ def _plan(request: ScanRequest, target_type: str) -> tuple[Plan, dict[str, Any],
                 f"engine {engine.name} does not accept {target_type} targets "
                 f"(it accepts: {', '.join(sorted(engine.target_types))})", field="target_type")
         try:
-            options = engine.validate_options(request.options, target_type=target_type)
+            options = engine.validate_options(request.options, target_type=target_type,
+                                              non_production=request.non_production)
         except OptionTypeError as exc:
             raise ValidationFailed(str(exc), field=f"options.{exc.option}") from None
         return plan_for_engine(engine.name, options), options, engine.default_timeout_s
@@ -85,9 +106,11 @@ def _timeout(request: ScanRequest, default_s: int) -> int:
     return request.timeout_s
 
 
-def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest) -> Scan:
-    """Validate the request, compile its plan and queue the scan. Writes a Scan and its scan.queued event;
-    after commit sends one slot token so a worker claims the next eligible scan. Not idempotent."""
+def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
+                idempotency_key: str = "") -> Scan:
+    """Validate the request, check back-pressure, quota and OEM credits, compile the plan and queue the scan.
+    Writes a Scan and its scan.queued event (and takes an OEM credit when asked); after commit sends one slot
+    token so a worker claims the next eligible scan. Not idempotent (see scan_submit)."""
     try:
         target = parse_target(request.target, request.target_type)
         admitted = admit(target)
@@ -96,18 +119,81 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest)
     if request.priority not in PRIORITY_NAMES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_NAMES)}", field="priority")
     plan, options, default_timeout = _plan(request, target.type.value)
+    backlog_check(tenant_id=tenant_id)
     with transaction.atomic():
+        quota_check_locked(tenant_id=tenant_id)
+        if request.consume_oem_credit:
+            tenant_oem_credit_consume(tenant_id=tenant_id)
         scan = Scan.objects.create(
             tenant_id=tenant_id, created_by_key_id=api_key_pk, surface=request.surface, name=request.name[:200],
             target=str(request.target)[:2048], target_value=target.value, target_type=target.type.value,
-            target_address=admitted.pinned_address or "", engine=request.engine, scan_type=request.scan_type,
-            options=options, plan=plan, priority=PRIORITY_NAMES[request.priority], tags=list(request.tags),
+            target_address=admitted.pinned_address or "", destination=_destination(target),
+            engine=request.engine, scan_type=request.scan_type, profile=request.profile, options=options,
+            plan=plan, priority=PRIORITY_NAMES[request.priority], tags=list(request.tags),
             timeout_s=_timeout(request, default_timeout), extra=request.extra,
+            idempotency_key=idempotency_key, request_digest=request.digest(target),
         )
         event_record(tenant_id=tenant_id, scan_id=scan.pk, type="scan.queued",
                      payload={"target": scan.target_value, "priority": request.priority})
         transaction.on_commit(lambda: scan_slots_offer(count=1))
     return scan
+
+
+def _destination(target: Target) -> str:
+    """What the scan sends traffic to, for the per-destination politeness cap."""
+    return (target.host or target.value).lower()
+
+
+def scan_submit(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest, idempotency_key: str = "",
+                reuse_recent: bool = False) -> Submitted:
+    """scan_create, unless the same request was already submitted: with an Idempotency-Key, the scan made
+    with that key (a different request under the same key is a 409); with reuse_recent (seed 001), a scan of
+    the same request that is queued, running, or completed within LANTERN_REPEAT_WINDOW_S. Idempotent."""
+    if idempotency_key:
+        existing = _scan_with_key(tenant_id, idempotency_key)
+        if existing is not None:
+            return Submitted(_same_request(existing, request), created=False)
+    elif reuse_recent:
+        existing = _recent_repeat(tenant_id, request)
+        if existing is not None:
+            return Submitted(existing, created=False)
+    try:
+        scan = scan_create(tenant_id=tenant_id, api_key_pk=api_key_pk, request=request,
+                           idempotency_key=idempotency_key)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its scan.
+        existing = _scan_with_key(tenant_id, idempotency_key)
+        if existing is None:
+            raise
+        return Submitted(_same_request(existing, request), created=False)
+    return Submitted(scan, created=True)
+
+
+def _scan_with_key(tenant_id: int, key: str) -> Scan | None:
+    return Scan.objects.for_tenant(tenant_id).filter(idempotency_key=key).first() if key else None
+
+
+def _same_request(scan: Scan, request: ScanRequest) -> Scan:
+    try:
+        digest = request.digest(parse_target(request.target, request.target_type))
+    except TargetError:
+        digest = ""
+    if scan.request_digest != digest:
+        raise Conflict("This Idempotency-Key was already used for a different request", field="Idempotency-Key")
+    return scan
+
+
+def _recent_repeat(tenant_id: int, request: ScanRequest) -> Scan | None:
+    try:
+        digest = request.digest(parse_target(request.target, request.target_type))
+    except TargetError:
+        return None  # scan_create will explain what is wrong with it
+    since = timezone.now() - timedelta(seconds=settings.LANTERN_REPEAT_WINDOW_S)
+    return (Scan.objects.for_tenant(tenant_id)
+            .filter(request_digest=digest)
+            .filter(Q(status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING])
+                    | Q(status=ScanStatus.COMPLETED, completed_at__gte=since))
+            .order_by("-created_at").first())
 
 
 def scan_cancel(*, tenant_id: int, scan_id: str) -> Scan:

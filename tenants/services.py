@@ -7,9 +7,10 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from config.errors import NotFound, ValidationFailed
+from config.errors import NotFound, QuotaExhausted, ValidationFailed
 from tenants.models import ApiKey, Plan, Tenant
 from tenants.plans import plans_ensure
 from tenants.scopes import Role, parse_scopes
@@ -95,3 +96,13 @@ def tenant_set_oem(*, tenant_id: int, enabled: bool, credits: int | None) -> Ten
     """Enable or disable the OEM API (seed 000) for a tenant and set its credits (None = unlimited)."""
     Tenant.objects.filter(pk=tenant_id).update(oem_enabled=enabled, oem_credits=credits)
     return Tenant.objects.select_related("plan").get(pk=tenant_id)
+
+
+def tenant_oem_credit_consume(*, tenant_id: int) -> None:
+    """Take one OEM credit (seed 000); unlimited (null) credits are not counted. Raises QuotaExhausted when
+    none is left. One conditional UPDATE, so concurrent requests cannot overdraw."""
+    tenant = Tenant.objects.only("oem_credits").get(pk=tenant_id)
+    if tenant.oem_credits is None:
+        return
+    if not Tenant.objects.filter(pk=tenant_id, oem_credits__gt=0).update(oem_credits=F("oem_credits") - 1):
+        raise QuotaExhausted("OEM credits exhausted")

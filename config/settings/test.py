@@ -1,6 +1,6 @@
 """Tests: the real PostgreSQL and Redis, loopback-only targets, a separate Redis database."""
 
-from config.env import env_str
+from config.env import env_int, env_str
 from config.settings.base import *  # noqa: F401,F403
 from config.settings.base import DATABASES, REDIS_URL
 
@@ -8,6 +8,8 @@ DEBUG = False
 LANTERN_TARGET_POLICY = "loopback"
 LANTERN_EXCLUDED_PORTS = env_str("LANTERN_EXCLUDED_PORTS", "2024")
 LANTERN_LOOPBACK_NAMES = ["scanme.lantern.test=127.0.0.1"]
+# Every test target is 127.0.0.1: the politeness cap is exercised by its own tests, not by all of them.
+LANTERN_MAX_SCANS_PER_DESTINATION = env_int("LANTERN_MAX_SCANS_PER_DESTINATION", 1000)
 
 DATABASES["default"]["TEST"] = {"NAME": env_str("LANTERN_TEST_DB", "test_lantern")}
 # Keep connections short: the live worker and server in the tests share the test database.

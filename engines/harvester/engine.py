@@ -5,10 +5,10 @@ passive DNS) about the domain *name*. The command line therefore carries ``job.t
 address would be a meaningless search term. Only ``dnsLookup`` and ``dnsBrute`` make it resolve names, through
 the worker's resolver, which is what those options are for.
 
-Sources come from an allow-list of theHarvester 4.x source names (``Core.get_supportedengines()``). The default
-("all public", seed 002) is the subset that needs no API key: the worker has no api-keys.yaml (HOME is the job's
-workdir), so keyed sources would only print "missing key". The seed's own example names ``google`` and
-``bing``, which theHarvester 4.x no longer has: they are refused rather than silently ignored.
+Sources come from an allow-list of theHarvester 4.x source names (``Core.get_supportedengines()``). The
+default ("all public", seed 002) is the subset that needs no API key: the worker has no api-keys.yaml (HOME is
+the job's workdir), so keyed sources would only print "missing key". The seed's own example names ``google``
+and ``bing``, which theHarvester 4.x no longer has: they are refused rather than silently ignored.
 
 ``-f <workdir>/harvester`` writes ``harvester.json`` and ``harvester.xml``; ``parse`` reads the JSON, else the
 XML. theHarvester prints no progress percentage, so ``on_line`` stays the base class's no-op. It exits 0 even
@@ -34,8 +34,8 @@ PUBLIC_SOURCES = (
     "yahoo",
 )
 KEYED_SOURCES = (
-    "bevigil", "bufferoverun", "builtwith", "censys", "chaos", "criminalip", "dehashed", "dnsdumpster", "fofa",
-    "fullhunt", "github-code", "gitlab", "haveibeenpwned", "hunter", "hunterhow", "intelx", "leakix",
+    "bevigil", "bufferoverun", "builtwith", "censys", "chaos", "criminalip", "dehashed", "dnsdumpster",
+    "fofa", "fullhunt", "github-code", "gitlab", "haveibeenpwned", "hunter", "hunterhow", "intelx", "leakix",
     "leaklookup", "linkedin", "linkedin_links", "netcraft", "netlas", "onyphe", "pentesttools",
     "projectdiscovery", "rocketreach", "securityscorecard", "securityTrails", "shodan", "subdomainfinderc99",
     "tomba", "venacus", "virustotal", "whoisxml", "windvane", "zoomeye",
@@ -43,8 +43,9 @@ KEYED_SOURCES = (
 SOURCES = PUBLIC_SOURCES + KEYED_SOURCES
 
 SCHEMA = OptionSchema((
-    Option("sources", list, list(PUBLIC_SOURCES), "Data sources to query (default: every source that needs no "
-           "API key)", choices=SOURCES, max_items=len(SOURCES)),
+    Option("sources", list, list(PUBLIC_SOURCES),
+           "Data sources to query (default: every source that needs no API key)", choices=SOURCES,
+           max_items=len(SOURCES)),
     Option("limit", int, 200, "Maximum results per source", minimum=1, maximum=5000),
     Option("dnsLookup", bool, False, "Resolve the discovered host names (-n)"),
     Option("dnsBrute", bool, False, "Brute-force subdomains through DNS (-c)"),
@@ -74,7 +75,7 @@ class HarvesterEngine(Engine):
             argv.append("-n")
         if options["dnsBrute"]:
             argv.append("-c")
-        return argv + ["-f", str(job.workdir / BASENAME)]
+        return [*argv, "-f", str(job.workdir / BASENAME)]
 
     def parse(self, job: EngineJob) -> Iterator[Record]:
         for suffix in (".json", ".xml"):

@@ -6,14 +6,14 @@ never exits, shared/ENGINES.md), which is why its live test runs it between two 
 
 Options (masscan is not in seed 002's table; these are Lantern's): ``ports`` is required (masscan has no sane
 default and a full range must be asked for explicitly); the installation's excluded ports are subtracted from
-it, as for nmap. ``rate`` (packets per second) defaults to 1,000 and is capped at 10,000 so that one scan cannot
-flood a tenant's uplink. ``--wait 3`` keeps the tail short (masscan waits 10 s for late replies by default).
+it, as for nmap. ``rate`` (packets per second) defaults to 1,000 and is capped at 10,000 so that one scan
+cannot flood a tenant's uplink. ``--wait 3`` keeps the tail short (masscan waits 10 s for late replies by
+default).
 
-masscan has no ``--`` end-of-options marker, so the target is checked to be an IP address or network before
-it reaches the command line. Results go to ``masscan.json`` (``-oJ``). masscan prints its progress line
-(``rate: ..., 42.00% done``) to standard error, with carriage returns; ``on_line`` reads it, so progress shows
-wherever the runner streams stderr. masscan exits 0 after some failures ("FAIL: ..."), which ``problems``
-catches.
+masscan has no ``--`` end-of-options marker, so the target is checked to be an IP address or network before it
+reaches the command line. Results go to ``masscan.json`` (``-oJ``). masscan prints its progress line (``rate:
+..., 42.00% done``) to standard error, with carriage returns; ``on_line`` reads it, so progress shows wherever
+the runner streams stderr. masscan exits 0 after some failures ("FAIL: ..."), which ``problems`` catches.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ class MasscanEngine(Engine):
         ranges = subtract_ports(parse_ports(job.options["ports"]), excluded)
         if not ranges:
             raise EngineFailed("every requested port is excluded by this installation")
-        return [job.binary, "-p", format_ports(ranges), "--rate", str(job.options["rate"]), "--wait", str(WAIT_S),
-                "-oJ", str(job.workdir / REPORT), target]
+        return [job.binary, "-p", format_ports(ranges), "--rate", str(job.options["rate"]),
+                "--wait", str(WAIT_S), "-oJ", str(job.workdir / REPORT), target]
 
     def on_line(self, line: str) -> list[LiveEvent]:
         events: list[LiveEvent] = []
@@ -83,7 +83,8 @@ class MasscanEngine(Engine):
             events.append(LiveEvent("port_found", {"ip": match.group(3), "port": int(match.group(1)),
                                                    "protocol": match.group(2)}))
         if percents:
-            events.append(LiveEvent("progress", {"percent": min(99, int(percents[-1])), "tool_phase": "SYN scan"}))
+            percent = min(99, int(percents[-1]))
+            events.append(LiveEvent("progress", {"percent": percent, "tool_phase": "SYN scan"}))
         return events
 
     def parse(self, job: EngineJob) -> Iterator[Record]:

@@ -24,10 +24,10 @@ from typing import Any
 
 from engines.base import Engine, EngineJob, LiveEvent
 from engines.errors import EngineFailed
+from engines.nikto.parse import parse as parse_report
 from engines.options import Option, OptionSchema, OptionTypeError
 from engines.process import ProcessResult
 from engines.records import Record
-from engines.nikto.parse import parse as parse_report
 
 REPORT = "nikto.xml"
 MAX_SCAN_SECONDS = 86400
@@ -54,7 +54,7 @@ def _check_duration(value: str) -> None:
 
 SCHEMA = OptionSchema((
     Option("tuning", str, "123", "Test categories: 1 interesting files, 2 misconfiguration/default files, "
-           "3 information disclosure, 4 injection (XSS/script/HTML), 5 remote file retrieval in the web root, "
+           "3 information disclosure, 4 injection (XSS/script/HTML), 5 remote file retrieval (web root), "
            "6 denial of service (non-production targets only), 7 remote file retrieval server-wide, "
            "8 command execution, 9 SQL injection, 0 file upload, a authentication bypass, b software "
            "identification, d web services, e administrative console",

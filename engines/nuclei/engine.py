@@ -1,20 +1,21 @@
 """nuclei: template-based detection of vulnerabilities, misconfigurations and exposures (seed 002's table).
 
-Templates come only from the nuclei-templates tree installed beside the tools (``var/tools/nuclei-templates``),
-never from the network: ``-disable-update-check`` stops nuclei's own update checks, ``-ud`` points it at that
-tree (whose absence is reported as "not installed" instead of letting nuclei download one), and each template
-category of the allow-list maps to real directories of that tree. Categories that act on third parties or on
-the worker itself are not offered: ``osint`` (queries public sites), ``token-spray`` (sends API tokens to
-vendors), ``file``/``code`` (read or run local files), ``headless`` (a browser), ``fuzzing``/``dast``,
-``credential-stuffing``. Templates tagged ``dos`` or ``fuzz`` are always excluded, and interactsh (OAST
-callbacks through public oast.* servers, which would hand target data to a third party) is always off.
+Templates come only from the nuclei-templates tree installed beside the tools
+(``var/tools/nuclei-templates``), never from the network: ``-disable-update-check`` stops nuclei's own update
+checks, ``-ud`` points it at that tree (whose absence is reported as "not installed" instead of letting nuclei
+download one), and each template category of the allow-list maps to real directories of that tree. Categories
+that act on third parties or on the worker itself are not offered: ``osint`` (queries public sites),
+``token-spray`` (sends API tokens to vendors), ``file``/``code`` (read or run local files), ``headless`` (a
+browser), ``fuzzing``/``dast``, ``credential-stuffing``. Templates tagged ``dos`` or ``fuzz`` are always
+excluded, and interactsh (OAST callbacks through public oast.* servers, which would hand target data to a
+third party) is always off.
 
 Findings go to ``nuclei.jsonl`` (``-jsonl -o``, ``-omit-raw`` to keep requests/responses out of it); with
 ``-silent -jsonl`` standard output carries the same JSON lines, which ``on_line`` turns into live events.
 ``-stats -stats-json -stats-interval 5`` makes nuclei print a JSON progress line (``percent``) every five
 seconds; nuclei writes it to standard error, so it reaches ``on_line`` only where the runner streams stderr.
-With a pinned address the target carries the address, and ``-sni`` plus a ``Host`` header keep TLS and
-virtual hosting working for the original name.
+With a pinned address the target carries the address, and ``-sni`` plus a ``Host`` header keep TLS and virtual
+hosting working for the original name.
 """
 
 from __future__ import annotations
@@ -107,8 +108,8 @@ class NucleiEngine(Engine):
                 "-stats-interval", str(STATS_INTERVAL_S), "-no-interactsh", "-omit-raw",
                 "-ud", str(self.templates_dir)]
         argv += self._pinned_name_args(job)
-        directories = dict.fromkeys(d for category in options["templates"] for d in TEMPLATE_CATEGORIES[category])
-        for directory in directories:
+        chosen = [TEMPLATE_CATEGORIES[category] for category in options["templates"]]
+        for directory in dict.fromkeys(d for directories in chosen for d in directories):
             argv += ["-t", str(self.templates_dir / directory)]
         argv += ["-c", str(options["concurrency"]), "-rl", str(options["rateLimit"])]
         if set(options["severity"]) != set(SEVERITIES):
@@ -116,7 +117,7 @@ class NucleiEngine(Engine):
         if options["tags"]:
             argv += ["-tags", ",".join(options["tags"])]
         excluded = list(dict.fromkeys([*NEVER_TAGS, *options["excludeTags"]]))
-        return argv + ["-etags", ",".join(excluded)]
+        return [*argv, "-etags", ",".join(excluded)]
 
     def _pinned_name_args(self, job: EngineJob) -> list[str]:
         """With a pinned address, tell the server the original name (TLS SNI and HTTP Host)."""
@@ -142,7 +143,7 @@ class NucleiEngine(Engine):
         if not isinstance(data, dict):
             return []
         if "template-id" in data:
-            info = data.get("info") if isinstance(data.get("info"), dict) else {}
+            info = data["info"] if isinstance(data.get("info"), dict) else {}
             return [LiveEvent("finding_found", {"template_id": str(data["template-id"]),
                                                 "severity": str(info.get("severity") or ""),
                                                 "matched_at": str(data.get("matched-at") or "")})]

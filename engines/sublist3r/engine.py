@@ -3,8 +3,8 @@
 Every mode of Sublist3r queries the internet: its engines scrape Google, Bing, Yahoo, Baidu, Ask, Netcraft,
 DNSdumpster, VirusTotal, ThreatCrowd, crt.sh and a passive DNS API, and ``bruteforce`` (subbrute) resolves
 thousands of names through public resolvers. None of that can run on a machine without internet access, so it
-is never run live in tests here: ``parse`` is tested on a file in Sublist3r's documented ``-o`` format, made by
-Sublist3r's own ``write_file``. Like theHarvester it never connects to the target for enumeration, so the
+is never run live in tests here: ``parse`` is tested on a file in Sublist3r's documented ``-o`` format, made
+by Sublist3r's own ``write_file``. Like theHarvester it never connects to the target for enumeration, so the
 command line carries the domain name (``job.target``), not a pinned address; ``ports`` is the exception: it
 makes Sublist3r open TCP connections to every subdomain it found, on those ports only (minus the
 installation's excluded ports).
@@ -36,7 +36,8 @@ ENGINES = ("baidu", "yahoo", "google", "bing", "ask", "netcraft", "dnsdumpster",
 MAX_PORTS = 64
 
 _NETWORK_FAILURE = re.compile(r"Max retries exceeded|Failed to resolve|NameResolutionError|"
-                              r"Temporary failure in name resolution|Connection refused|Network is unreachable")
+                              r"Temporary failure in name resolution|Connection refused|"
+                              r"Network is unreachable")
 
 
 def check_port_list(spec: str) -> None:
@@ -83,7 +84,7 @@ class Sublist3rEngine(Engine):
             argv.append("-b")
         if options.get("ports"):
             argv += ["-p", self._ports(job)]
-        return argv + ["-o", str(job.workdir / REPORT)]
+        return [*argv, "-o", str(job.workdir / REPORT)]
 
     def _ports(self, job: EngineJob) -> str:
         excluded = parse_ports(job.excluded_ports) if job.excluded_ports else []
@@ -93,13 +94,13 @@ class Sublist3rEngine(Engine):
         return ",".join(str(port) for low, high in ranges for port in range(low, high + 1))
 
     def parse(self, job: EngineJob) -> Iterator[Record]:
-        """Subdomains of the target only: a name another domain's certificate dragged in is not the tenant's."""
+        """Subdomains of the target only: a name another domain's certificate dragged in is not theirs."""
         path = job.workdir / REPORT
         if not path.exists():
             return
         domain = job.target.lower().rstrip(".")
         for record in parse_list(path):
-            if isinstance(record, AssetRecord) and (record.value == domain or record.value.endswith(f".{domain}")):
+            if isinstance(record, AssetRecord) and _within(record.value, domain):
                 yield record
 
     def problems(self, job: EngineJob, result: ProcessResult) -> list[str]:
@@ -112,3 +113,6 @@ class Sublist3rEngine(Engine):
             return ["Sublist3r found nothing because it could not reach its sources (no internet access?)"]
         return []
 
+
+def _within(name: str, domain: str) -> bool:
+    return name == domain or name.endswith(f".{domain}")

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,6 +170,17 @@ def free_port(host: str = LOOPBACK) -> int:
         if port != NEVER_PORT:
             return port
     raise RuntimeError("no free port found")
+
+
+@contextmanager
+def job_workdir(prefix: str = "lantern-tls-") -> Iterator[Path]:
+    """A fresh job directory directly under the system temp directory, removed afterwards. The runner hands
+    the workdir to nobody, who cannot reach pytest's tmp_path (it sits under a 0700 directory of root's)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 NEVER_PORT = 2024  # the machine's management service: never serve or scan it
@@ -62,9 +63,9 @@ class _Database:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_VulnServer"
+    server: _VulnServer
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         params = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
         if parts.path == "/":
@@ -100,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
+    def log_message(self, format: str, *args: object) -> None:
         """Silent: scanners send thousands of requests and the test output must stay readable."""
 
 
@@ -113,7 +114,7 @@ class _VulnServer(ThreadingHTTPServer):
         self.database = _Database()
         self.stopping = threading.Event()
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """Scanners drop connections all the time (and killed tools drop them mid-answer): not an error
         worth a traceback. Anything else is still reported."""
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):

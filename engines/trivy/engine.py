@@ -8,8 +8,8 @@ Target types and the trivy sub-command each one runs:
   ``registry.example.com/myapp:latest``, pulled from its registry only (``--image-src remote``: a worker never
   talks to a local Docker or containerd socket). With a pinned address the registry host of the reference is
   replaced by it.
-* ``path`` -> ``trivy fs``: a local folder. Internal only: it is not in ``target_types``, so the API refuses it;
-  the report-import feature and the live tests use it.
+* ``path`` -> ``trivy fs``: a local folder. Internal only: it is not in ``target_types``, so the API refuses
+  it; the report-import feature and the live tests use it.
 
 trivy reaches for the internet on its own (version check, telemetry, its vulnerability DB, the Rego checks
 bundle, the Java DB, package registries for dependency lookups). Every run carries the flags that turn each of
@@ -18,8 +18,9 @@ embedded in the binary. The cache is a fresh folder inside the job's workdir, so
 tenants. The vulnerability scanner needs trivy's database in that cache; this machine cannot download it
 (shared/ENGINES.md), so a ``vuln`` scan fails fast with a readable reason unless a database was provisioned.
 
-trivy prints no percentage (its log goes to stderr and it has no progress bar for a scan), so ``on_line`` stays
-the base class's no-op. A trivy run that exits 0 without writing its report is a failure (``problems``).
+trivy prints no percentage (its log goes to stderr and it has no progress bar for a scan), so ``on_line``
+stays the base class's no-op. A trivy run that exits 0 without writing its report is a failure
+(``problems``).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class TrivyEngine(Engine):
             argv += ["--skip-dirs", item]
         for item in options["skipFiles"]:
             argv += ["--skip-files", item]
-        return argv + ["--", self._target(job)]
+        return [*argv, "--", self._target(job)]
 
     def _target(self, job: EngineJob) -> str:
         if job.target_type == "url":
@@ -144,8 +145,8 @@ def pin_registry(reference: str, address: str | None) -> str:
     """Replace the registry host of an image reference by the pinned address, so trivy never resolves it.
 
     A reference names a registry when its first component has a dot or a port or is 'localhost'
-    (``registry.example.com/app:1``, ``localhost:5000/app``); Docker Hub references (``nginx:latest``) have none
-    and are left as they are.
+    (``registry.example.com/app:1``, ``localhost:5000/app``); Docker Hub references (``nginx:latest``) have
+    none and are left as they are.
     """
     if not address:
         return reference

@@ -47,7 +47,8 @@ NETWORKED_MODULES = ("htp", "log4shell", "nikto", "ssl", "ssrf", "takeover", "wa
 _DURATION = r"[1-9][0-9]{0,5}[smh]"
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 _FINDING = re.compile(
-    r"^(?P<title>[A-Z][^\[\]]*?) in (?P<url>https?://\S+?)(?: via injection in the parameter (?P<parameter>\S+))?$"
+    r"^(?P<title>[A-Z][^\[\]]*?) in (?P<url>https?://\S+?)"
+    r"(?: via injection in the parameter (?P<parameter>\S+))?$"
 )
 
 

@@ -86,8 +86,8 @@ SCHEMA = OptionSchema((
            max_items=32, max_length=512, check=_check_patterns),
     UnsupportedOption("authentication", dict, description="Authentication configuration (form, header or "
                       "cookie-based): not supported yet",
-                      reason="authenticated ZAP scans need stored credentials, which Lantern does not have yet; "
-                      "scan without 'authentication'"),
+                      reason="authenticated ZAP scans need stored credentials, which Lantern does not "
+                      "have yet; scan without 'authentication'"),
 ))
 
 
@@ -123,7 +123,8 @@ class ZapEngine(Engine):
         includes = [_onto_origin(p, target_origin, origin) for p in options["contextInclude"]]
         excludes = [_onto_origin(p, target_origin, origin) for p in options["contextExclude"]]
         excludes.append(f"(?!{re.escape(origin)}(?:[/?#]|$)).*")
-        context = {"name": CONTEXT, "urls": [job.network_url], "includePaths": includes, "excludePaths": excludes}
+        context = {"name": CONTEXT, "urls": [job.network_url], "includePaths": includes,
+                   "excludePaths": excludes}
         jobs: list[dict[str, Any]] = [
             {"type": "spider", "parameters": {"context": CONTEXT, "maxDepth": options["spiderMaxDepth"]}},
         ]
@@ -147,7 +148,8 @@ class ZapEngine(Engine):
     def on_line(self, line: str) -> list[LiveEvent]:
         """The plan prints "Job <type> started" for each job; ZAP prints no findings while it runs."""
         if (match := _JOB_STARTED.match(line.strip())) and match["job"] in _JOB_PERCENT:
-            return [LiveEvent("progress", {"percent": _JOB_PERCENT[match["job"]], "tool_phase": match["job"]})]
+            percent = _JOB_PERCENT[match["job"]]
+            return [LiveEvent("progress", {"percent": percent, "tool_phase": match["job"]})]
         return []
 
     def parse(self, job: EngineJob) -> Iterator[Record]:

@@ -7,9 +7,12 @@ import math
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from scans.api.serializers import (ScanCreateInput, ScanListQuery, scan_detail, scan_result, scan_summary)
-from scans.selectors import scan_certificates, scan_devices, scan_get, scan_list
-from scans.services import ScanRequest, scan_cancel, scan_create
+from config.errors import ValidationFailed
+from scans.api.serializers import (ScanCreateInput, ScanListQuery, iso, scan_detail, scan_result,
+                                   scan_summary)
+from scans.quota import quota_get
+from scans.selectors import (scan_certificates, scan_devices, scan_estimated_duration, scan_get, scan_list)
+from scans.services import ScanRequest, scan_cancel, scan_submit
 from tenants.api import TenantAPIView
 from tenants.scopes import Scope
 
@@ -33,15 +36,31 @@ class ScanCollectionApi(TenantAPIView):
     @extend_schema(tags=TAGS, request=ScanCreateInput, summary="Create a scan")
     def post(self, request):
         data = self.validate_input(ScanCreateInput, request.data)
-        scan = scan_create(tenant_id=self.tenant_id, api_key_pk=self.auth.api_key_pk, request=ScanRequest(
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 200:
+            raise ValidationFailed("Idempotency-Key must be at most 200 characters", field="Idempotency-Key")
+        submitted = scan_submit(tenant_id=self.tenant_id, api_key_pk=self.auth.api_key_pk, idempotency_key=key,
+                                request=ScanRequest(
             target=data["target"], target_type=data.get("target_type"), engine=data.get("engine", ""),
             options=data.get("options"), scan_type=data.get("scan_type", ""), ports=data.get("ports"),
             priority=data["priority"], name=data.get("name", ""), tags=tuple(data.get("tags", ())),
             timeout_s=data.get("timeout"), extra={"frameworks": data.get("frameworks", [])},
         ))
-        body = scan_detail(scan_get(tenant_id=self.tenant_id, scan_id=scan.pk))
-        body["estimated_duration"] = scan.timeout_s
-        return Response(body, status=201)
+        scan = scan_get(tenant_id=self.tenant_id, scan_id=submitted.scan.pk)
+        body = scan_detail(scan)
+        body["estimated_duration"] = scan_estimated_duration(tenant_id=self.tenant_id, scan=scan)
+        return Response(body, status=201 if submitted.created else 200)
+
+
+class ScanQuotaApi(TenantAPIView):
+    required_scopes = {"GET": (Scope.SCANS_READ,)}
+
+    @extend_schema(tags=TAGS, summary="Monthly scan quota")
+    def get(self, request):
+        quota = quota_get(tenant_id=self.tenant_id)
+        return Response({"plan": quota.plan, "monthly_limit": quota.monthly_limit,
+                         "used_this_month": quota.used_this_month, "remaining": quota.remaining,
+                         "resets_at": iso(quota.resets_at)})
 
 
 class ScanDetailApi(TenantAPIView):

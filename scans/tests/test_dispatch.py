@@ -78,3 +78,36 @@ def test_concurrent_claimers_never_share_a_scan_or_exceed_a_tenant_limit():
     assert len(taken) == len(set(taken)) == 9  # 3 of pro's, all 6 of ent's
     assert Scan.objects.filter(tenant_id=pro.tenant_id, status="running").count() == 3
     assert Scan.objects.filter(tenant_id=ent.tenant_id, status="running").count() == 6
+
+
+def test_within_a_priority_a_tenant_with_fewer_running_scans_goes_first(db):
+    hog = make_tenant("hog", plan="enterprise")
+    small = make_tenant("small", plan="enterprise")
+    backlog = [queue(hog, age_s=1000 - i) for i in range(50)]
+    theirs = queue(small, age_s=1)  # submitted after all 50
+    assert scan_claim_next(worker="w") == backlog[0]
+    assert scan_claim_next(worker="w") == theirs  # one slot later, not fifty
+    assert scan_claim_next(worker="w") == backlog[1]
+
+
+def test_priority_still_beats_fairness(db):
+    hog = make_tenant("hog", plan="enterprise")
+    small = make_tenant("small", plan="enterprise")
+    queue(hog, "normal", age_s=10)
+    first = scan_claim_next(worker="w")
+    urgent = queue(hog, "critical", age_s=1)
+    queue(small, "normal", age_s=5)
+    assert first and scan_claim_next(worker="w") == urgent
+
+
+def test_politeness_caps_concurrent_scans_per_destination_across_tenants(db, settings):
+    settings.LANTERN_MAX_SCANS_PER_DESTINATION = 2
+    a, b = make_tenant("a", plan="enterprise"), make_tenant("b", plan="enterprise")
+    queue(a)
+    queue(b)
+    queue(a)
+    other = scan_create(tenant_id=b.tenant_id, api_key_pk=None,
+                        request=ScanRequest(target="127.0.0.2", engine="nmap"))
+    claimed = [scan_claim_next(worker="w") for _ in range(4)]
+    assert claimed[2] == str(other.pk) and claimed[3] is None
+    assert Scan.objects.filter(destination="127.0.0.1", status="running").count() == 2

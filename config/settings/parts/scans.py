@@ -32,3 +32,13 @@ ENGINE_WORKDIR = env_str("LANTERN_ENGINE_WORKDIR", "")
 ENGINE_MAX_OUTPUT_BYTES = env_int("LANTERN_ENGINE_MAX_OUTPUT_BYTES", 256 * 1024 * 1024)
 ENGINE_MAX_MEMORY_BYTES = env_int("LANTERN_ENGINE_MAX_MEMORY_BYTES", 2 * 1024 * 1024 * 1024)
 ENGINE_MAX_OPEN_FILES = env_int("LANTERN_ENGINE_MAX_OPEN_FILES", 4096)
+
+# Politeness: concurrent scans against one destination (host or network), across all tenants and engines.
+LANTERN_MAX_SCANS_PER_DESTINATION = env_int("LANTERN_MAX_SCANS_PER_DESTINATION", 2)
+# Back-pressure: past these many queued scans (all tenants / one tenant) new submissions get 429.
+LANTERN_BACKLOG_MAX = env_int("LANTERN_BACKLOG_MAX", 10000)
+LANTERN_TENANT_BACKLOG_MAX = env_int("LANTERN_TENANT_BACKLOG_MAX", 2000)
+LANTERN_BACKLOG_RETRY_AFTER_S = env_int("LANTERN_BACKLOG_RETRY_AFTER_S", 30)
+# "Recently done": a repeated submission (seed 001 target, native Idempotency-Key) within this window
+# returns the existing scan instead of creating one.
+LANTERN_REPEAT_WINDOW_S = env_int("LANTERN_REPEAT_WINDOW_S", 3600)

@@ -51,7 +51,8 @@ def make_job(url: str, workdir: Path, *, timeout_s: float = 120, **options: obje
 
 
 def leftover_processes(workdir: Path) -> list[str]:
-    return subprocess.run(["pgrep", "-f", str(workdir)], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-f", str(workdir)], check=False, capture_output=True, text=True)
+    return found.stdout.split()
 
 
 def test_finds_the_sql_injection_on_the_id_parameter(vulnapp: str, workdir: Path) -> None:
@@ -64,7 +65,8 @@ def test_finds_the_sql_injection_on_the_id_parameter(vulnapp: str, workdir: Path
     assert finding.engine == "sqlmap" and finding.rule_id == "sql-injection"
     assert finding.cwe_ids == ("CWE-89",) and finding.severity is Severity.HIGH
     assert finding.location == f"{vulnapp}/item (GET parameter 'id')"
-    assert (finding.extra["place"], finding.extra["parameter"], finding.extra["dbms"]) == ("GET", "id", "SQLite")
+    extra = finding.extra
+    assert (extra["place"], extra["parameter"], extra["dbms"]) == ("GET", "id", "SQLite")
     assert "boolean-based blind" in finding.extra["techniques"]
     assert finding.host == "127.0.0.1" and finding.port == int(vulnapp.rsplit(":", 1)[1])
     live = [event for event in events if event.kind == "finding_found"]

@@ -87,7 +87,8 @@ def test_default_argv_uses_every_engine_without_naming_them(tmp_path: Path) -> N
 
 
 def test_all_options_argv_subtracts_excluded_ports(tmp_path: Path) -> None:
-    options = {"engines": ["ssl", "virustotal"], "bruteforce": True, "ports": "443,2024,80,8080", "threads": 30}
+    options = {"engines": ["ssl", "virustotal"], "bruteforce": True, "ports": "443,2024,80,8080",
+               "threads": 30}
     assert ENGINE.build_argv(job(tmp_path, options, excluded_ports="2024")) == [
         "/opt/sublist3r", "-d", "example.com", "-n", "-t", "30", "-e", "ssl,virustotal", "-b",
         "-p", "80,443,8080", "-o", str(tmp_path / "sublist3r.txt")]

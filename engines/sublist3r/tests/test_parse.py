@@ -15,7 +15,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "example.com-sublist3r.txt"
 
 def values(path: Path) -> list[str]:
     records = list(parse(path))
-    assert all(isinstance(r, AssetRecord) and r.kind == "subdomain" and r.source == "sublist3r" for r in records)
+    assert all(isinstance(r, AssetRecord) for r in records)
+    assert {(r.kind, r.source) for r in records} <= {("subdomain", "sublist3r")}
     return [record.value for record in records]
 
 

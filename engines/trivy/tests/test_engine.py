@@ -33,8 +33,8 @@ def common(tmp_path: Path, subcommand: str, scanners: str = "secret,misconfig",
     return ["/opt/trivy", subcommand, "--scanners", scanners, "--severity", severity, "--format", "json",
             "--output", str(tmp_path / "trivy.json"), "--cache-dir", str(tmp_path / "trivy-cache"),
             "--skip-version-check", "--disable-telemetry", "--skip-db-update", "--skip-java-db-update",
-            "--skip-check-update", "--offline-scan", "--no-progress", "--ignorefile", "", "--secret-config", "",
-            "--timeout", "600s"]
+            "--skip-check-update", "--offline-scan", "--no-progress", "--ignorefile", "",
+            "--secret-config", "", "--timeout", "600s"]
 
 
 def test_identity_and_target_types_follow_seed_002_plus_image() -> None:
@@ -57,7 +57,8 @@ def test_json_schema_lists_the_real_scanner_and_severity_values() -> None:
 
 
 def test_seed_example_validates() -> None:
-    options = {"scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"], "ignoreUnfixed": True}
+    options = {"scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"],
+               "ignoreUnfixed": True}
     assert ENGINE.validate_options(options, target_type="host")["ignoreUnfixed"] is True
 
 
@@ -81,7 +82,8 @@ def test_unknown_wrong_type_or_out_of_range_names_the_option(raw: dict, option: 
     assert caught.value.option == option
 
 
-HOSTILE = ["-o /tmp/x", "--output=/tmp/x", "--config-check=/etc", "a;rm -rf /", "$(id)", "`id`", "a\nb", "a\x00b",
+HOSTILE = ["-o /tmp/x", "--output=/tmp/x", "--config-check=/etc", "a;rm -rf /", "$(id)", "`id`", "a\nb",
+           "a\x00b",
            "../etc", "a/../../etc", "..", "/etc/passwd", "/", "~/.ssh", "a b", "a,b", "x|y", "x&y", "a/-o",
            "'quoted'", "\"q\"", "a>b"]
 
@@ -135,7 +137,8 @@ def test_url_target_is_a_git_repository(tmp_path: Path) -> None:
 
 
 def test_pinned_address_replaces_the_host_of_url_and_registry(tmp_path: Path) -> None:
-    url = ENGINE.build_argv(job(tmp_path, "http://git.lantern.test:3000/team/app.git", "url", address="127.0.0.1"))
+    url = ENGINE.build_argv(job(tmp_path, "http://git.lantern.test:3000/team/app.git", "url",
+                                address="127.0.0.1"))
     assert url[-1] == "http://127.0.0.1:3000/team/app.git"
     image = ENGINE.build_argv(job(tmp_path, "registry.lantern.test:5000/app:1", "image", address="127.0.0.1"))
     assert image[-1] == "127.0.0.1:5000/app:1"

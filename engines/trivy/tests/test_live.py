@@ -1,6 +1,6 @@
-"""The real trivy through run_engine on a planted folder: secrets, Dockerfile misconfigurations, and proof that
-the scan needs no network (no network system call at all under strace; still succeeds in an empty network
-namespace). Skipped when trivy is not installed (engines/trivy/install.sh)."""
+"""The real trivy through run_engine on a planted folder: secrets, Dockerfile misconfigurations, and proof
+that the scan needs no network (no network system call at all under strace; still succeeds in an empty
+network namespace). Skipped when trivy is not installed (engines/trivy/install.sh)."""
 
 from __future__ import annotations
 

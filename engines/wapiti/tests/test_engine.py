@@ -131,13 +131,13 @@ def test_pinned_address_replaces_the_host(tmp_path: Path) -> None:
 
 
 def test_on_line_reports_findings() -> None:
-    (xss,) = ENGINE.on_line("Reflected Cross Site Scripting in http://127.0.0.1:36989/search via injection in "
-                            "the parameter q")
+    (xss,) = ENGINE.on_line("Reflected Cross Site Scripting in http://127.0.0.1:36989/search via injection "
+                            "in the parameter q")
     assert xss.kind == "finding_found"
     assert xss.data == {"title": "Reflected Cross Site Scripting", "url": "http://127.0.0.1:36989/search",
                         "parameter": "q"}
-    (sql,) = ENGINE.on_line("SQL Injection (DBMS: SQLite) in http://127.0.0.1:36989/item via injection in the "
-                            "parameter id")
+    (sql,) = ENGINE.on_line("SQL Injection (DBMS: SQLite) in http://127.0.0.1:36989/item via injection in "
+                            "the parameter id")
     assert sql.data["title"] == "SQL Injection (DBMS: SQLite)" and sql.data["parameter"] == "id"
     (anomaly,) = ENGINE.on_line("Received a HTTP 500 error in http://127.0.0.1:36989/item")
     assert anomaly.data == {"title": "Received a HTTP 500 error", "url": "http://127.0.0.1:36989/item"}
@@ -145,7 +145,8 @@ def test_on_line_reports_findings() -> None:
 
 @pytest.mark.parametrize("line", [
     "[*] Launching module xss", "[+] GET http://127.0.0.1:36989/item?id=2 (1)",
-    "[!] ConnectError with URL http://127.0.0.1:9/", "A report has been generated in the file /tmp/w/wapiti.json",
+    "[!] ConnectError with URL http://127.0.0.1:9/",
+    "A report has been generated in the file /tmp/w/wapiti.json",
     "    GET /search?q=%3CScRiPt%3E HTTP/1.1", "---", "",
 ])
 def test_on_line_ignores_other_lines(line: str) -> None:

@@ -52,12 +52,14 @@ def make_job(url: str, workdir: Path, *, timeout_s: float = 300, **options: obje
 
 
 def leftover_processes(workdir: Path) -> list[str]:
-    return subprocess.run(["pgrep", "-f", str(workdir)], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-f", str(workdir)], check=False, capture_output=True, text=True)
+    return found.stdout.split()
 
 
 def test_installed_wapiti_has_exactly_the_modules_the_engine_knows() -> None:
     assert BINARY is not None
-    listing = subprocess.run([BINARY, "--list-modules"], capture_output=True, text=True, timeout=60).stdout
+    listing = subprocess.run([BINARY, "--list-modules"], check=True, capture_output=True, text=True,
+                             timeout=60).stdout
     installed = set(re.findall(r"^\t(\w+)", listing, re.MULTILINE))
     assert installed == set(MODULES) | set(NETWORKED_MODULES)
 
