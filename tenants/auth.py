@@ -28,6 +28,7 @@ class AuthContext:
     role: str
     scopes: frozenset[Scope]
     oem_enabled: bool
+    rate_limits: tuple[tuple[str, int], ...] = ()  # plan limits merged with the tenant's overrides
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes
@@ -94,6 +95,7 @@ def authenticate_headers(headers: dict[str, str]) -> AuthContext | None:
         role=api_key.role,
         scopes=effective_scopes(api_key.role, tuple(api_key.extra_scopes)),
         oem_enabled=api_key.tenant.oem_enabled,
+        rate_limits=tuple({**api_key.tenant.plan.rate_limits, **api_key.tenant.rate_limits}.items()),
     )
 
 

@@ -19,6 +19,8 @@ class Plan(models.Model):
     max_concurrent_scans = models.PositiveIntegerField(null=True, blank=True)
     monthly_scan_limit = models.PositiveIntegerField(null=True, blank=True)
     schedules_enabled = models.BooleanField(default=False)
+    # Requests per minute per API key, by endpoint class (tenants/ratelimit.py), e.g. {"read": 600}.
+    rate_limits = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -32,6 +34,7 @@ class Tenant(models.Model):
     # Seed 000: OEM partners need the flag and credits (null credits = unlimited).
     oem_enabled = models.BooleanField(default=False)
     oem_credits = models.PositiveIntegerField(null=True, blank=True)
+    rate_limits = models.JSONField(default=dict, blank=True)  # per-tenant overrides of the plan's
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 _TEST_REDIS = env_str("LANTERN_TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/9")
 CELERY_BROKER_URL = _TEST_REDIS
+LANTERN_RATE_REDIS_URL = _TEST_REDIS
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _TEST_REDIS,
                       "KEY_PREFIX": "lantern-test"}}
 CHANNEL_LAYERS = {

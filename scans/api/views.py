@@ -21,6 +21,7 @@ TAGS = ["scans (native, seed 003)"]
 
 class ScanCollectionApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_LIST,), "POST": (Scope.SCANS_CREATE,)}
+    rate_class = {"POST": "scan_create"}
 
     @extend_schema(tags=TAGS, parameters=[ScanListQuery], summary="List scans")
     def get(self, request):
