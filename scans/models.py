@@ -163,3 +163,46 @@ class ScanEvent(TenantOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scan", "seq"], name="scan_event_seq_uniq")]
         ordering = ["scan", "seq"]
+
+
+class ScanSchedule(TenantOwned):
+    """A recurring scan (seed 003). Mirrored into a django-celery-beat PeriodicTask with a CrontabSchedule in
+    the schedule's timezone; scans/schedules.py keeps the two in step. `request` holds what each run asks for
+    (the fields of ScanRequest), validated when the schedule was made."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily"
+        WEEKLY = "weekly"
+        MONTHLY = "monthly"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    target = models.CharField(max_length=2048)
+    request = models.JSONField(default=dict)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    day_of_week = models.PositiveSmallIntegerField(null=True, blank=True)  # 0 = Sunday … 6 = Saturday
+    day_of_month = models.PositiveSmallIntegerField(null=True, blank=True)  # 1-28 for monthly
+    hour = models.PositiveSmallIntegerField()
+    minute = models.PositiveSmallIntegerField(default=0)
+    timezone = models.CharField(max_length=64, default="UTC")
+    paused = models.BooleanField(default=False)
+    next_run_at = models.DateTimeField(db_index=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    periodic_task = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    created_by_key = models.ForeignKey("tenants.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ScheduleRun(TenantOwned):
+    """One firing of a schedule: the scan it created, or why it was skipped (quota, a refused target)."""
+
+    schedule = models.ForeignKey(ScanSchedule, on_delete=models.CASCADE, related_name="runs")
+    scheduled_for = models.DateTimeField()
+    scan = models.ForeignKey(Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16)  # created | skipped
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["schedule", "scheduled_for"], name="schedule_run_once")]

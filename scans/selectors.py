@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from config.errors import NotFound
-from scans.models import Certificate, Host, Scan, ScanEvent, Service
+from scans.models import Certificate, Host, Scan, ScanEvent, ScanSchedule, ScheduleRun, Service
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -86,3 +86,25 @@ def scan_estimated_duration(*, tenant_id: int, scan: Scan) -> int | None:
         .order_by("-completed_at").only("started_at", "completed_at")[:20]
     )
     return round(durations[len(durations) // 2]) if durations else None
+
+
+def _with_recent_runs(queryset: QuerySet[ScanSchedule]) -> QuerySet[ScanSchedule]:
+    runs = ScheduleRun.objects.order_by("-scheduled_for")
+    return queryset.prefetch_related(Prefetch("runs", queryset=runs, to_attr="all_runs"))
+
+
+def schedule_list(*, tenant_id: int) -> list[ScanSchedule]:
+    schedules = list(_with_recent_runs(ScanSchedule.objects.for_tenant(tenant_id)).order_by("-created_at"))
+    for schedule in schedules:
+        schedule.recent_runs = schedule.all_runs[:5]
+    return schedules
+
+
+def schedule_get(*, tenant_id: int, schedule_id: Any) -> ScanSchedule:
+    schedule_uuid = as_uuid(schedule_id)
+    schedule = _with_recent_runs(ScanSchedule.objects.for_tenant(tenant_id)).filter(uuid=schedule_uuid).first() \
+        if schedule_uuid else None
+    if schedule is None:
+        raise NotFound("Schedule not found")
+    schedule.recent_runs = schedule.all_runs[:5]
+    return schedule

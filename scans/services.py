@@ -106,11 +106,18 @@ def _timeout(request: ScanRequest, default_s: int) -> int:
     return request.timeout_s
 
 
-def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
-                idempotency_key: str = "") -> Scan:
-    """Validate the request, check back-pressure, quota and OEM credits, compile the plan and queue the scan.
-    Writes a Scan and its scan.queued event (and takes an OEM credit when asked); after commit sends one slot
-    token so a worker claims the next eligible scan. Not idempotent (see scan_submit)."""
+@dataclass(frozen=True)
+class CheckedRequest:
+    target: Target
+    pinned_address: str | None
+    plan: Plan
+    options: dict[str, Any]
+    timeout_s: int
+
+
+def scan_request_check(request: ScanRequest) -> CheckedRequest:
+    """Everything about a request that can be wrong without looking at the tenant's usage: the target
+    (syntax and policy), priority, engine and options, the plan, the timeout. Writes nothing."""
     try:
         target = parse_target(request.target, request.target_type)
         admitted = admit(target)
@@ -119,6 +126,17 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
     if request.priority not in PRIORITY_NAMES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_NAMES)}", field="priority")
     plan, options, default_timeout = _plan(request, target.type.value)
+    return CheckedRequest(target=target, pinned_address=admitted.pinned_address, plan=plan, options=options,
+                          timeout_s=_timeout(request, default_timeout))
+
+
+def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
+                idempotency_key: str = "") -> Scan:
+    """Validate the request, check back-pressure, quota and OEM credits, compile the plan and queue the scan.
+    Writes a Scan and its scan.queued event (and takes an OEM credit when asked); after commit sends one slot
+    token so a worker claims the next eligible scan. Not idempotent (see scan_submit)."""
+    checked = scan_request_check(request)
+    target = checked.target
     backlog_check(tenant_id=tenant_id)
     with transaction.atomic():
         quota_check_locked(tenant_id=tenant_id)
@@ -127,10 +145,10 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
         scan = Scan.objects.create(
             tenant_id=tenant_id, created_by_key_id=api_key_pk, surface=request.surface, name=request.name[:200],
             target=str(request.target)[:2048], target_value=target.value, target_type=target.type.value,
-            target_address=admitted.pinned_address or "", destination=_destination(target),
-            engine=request.engine, scan_type=request.scan_type, profile=request.profile, options=options,
-            plan=plan, priority=PRIORITY_NAMES[request.priority], tags=list(request.tags),
-            timeout_s=_timeout(request, default_timeout), extra=request.extra,
+            target_address=checked.pinned_address or "", destination=_destination(target),
+            engine=request.engine, scan_type=request.scan_type, profile=request.profile, options=checked.options,
+            plan=checked.plan, priority=PRIORITY_NAMES[request.priority], tags=list(request.tags),
+            timeout_s=checked.timeout_s, extra=request.extra,
             idempotency_key=idempotency_key, request_digest=request.digest(target),
         )
         event_record(tenant_id=tenant_id, scan_id=scan.pk, type="scan.queued",

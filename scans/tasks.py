@@ -32,3 +32,11 @@ def scans_reconcile_task() -> None:
     from scans.services import scans_reconcile
 
     scans_reconcile()
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def scan_schedule_run_task(*, schedule_id: int) -> None:
+    """Beat, per schedule: fire it once (a duplicate tick does nothing)."""
+    from scans.schedules import schedule_run
+
+    schedule_run(schedule_id=schedule_id)

@@ -10,8 +10,9 @@ from tenants.models import TenantOwned
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("tenants", "scans", "findings", "webhooks")
+# services and selectors, and the modules that services grew into (STYLE C1)
 ALLOWED = {"selectors.py", "services.py", "tasks.py", "admin.py", "dispatch.py", "execution.py", "results.py",
-           "events.py"}
+           "events.py", "quota.py", "schedules.py"}
 
 
 def app_modules():
