@@ -9,6 +9,7 @@ CPU time, address space, open files and file size are capped through prlimit (bo
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -111,11 +112,11 @@ def run_argv(
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
             wrap_argv(argv, limits=limits, unprivileged=unprivileged), cwd=workdir, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=err, env=engine_env(workdir), start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=engine_env(workdir), start_new_session=True,
         )
         try:
-            _pump(proc, out, stderr_path, deadline, limits, should_cancel, on_line, cancel_poll_s, argv[0],
-                  timeout_s)
+            _pump(proc, {proc.stdout: out, proc.stderr: err}, deadline, limits, should_cancel, on_line,
+                  cancel_poll_s, argv[0], timeout_s)
         finally:
             if proc.poll() is None:
                 kill_group(proc)
@@ -133,15 +134,20 @@ def _reap_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _pump(proc, out, stderr_path, deadline, limits, should_cancel, on_line, cancel_poll_s, tool, timeout_s):
-    assert proc.stdout is not None
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _pump(proc, sinks, deadline, limits, should_cancel, on_line, cancel_poll_s, tool, timeout_s):
+    """Copy the tool's stdout and stderr into their logs and hand every line of either to on_line (tools
+    print progress on stderr, and redraw it with a bare carriage return), until both pipes close."""
     selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    buffer = b""
+    buffers: dict[int, bytes] = {}
+    for pipe in sinks:
+        selector.register(pipe, selectors.EVENT_READ)
+        buffers[pipe.fileno()] = b""
     written = 0
     next_cancel_check = 0.0
-    fd = proc.stdout.fileno()
-    while True:
+    while selector.get_map():
         now = time.monotonic()
         if now >= deadline:
             raise EngineTimedOut(f"{tool} ran past its timeout of {timeout_s:g} s and was stopped")
@@ -149,23 +155,21 @@ def _pump(proc, out, stderr_path, deadline, limits, should_cancel, on_line, canc
             next_cancel_check = now + cancel_poll_s
             if should_cancel():
                 raise EngineCancelled(f"{tool} was stopped because the scan was cancelled")
-        events = selector.select(timeout=min(0.2, max(0.0, deadline - now)))
-        if not events:
-            if proc.poll() is not None:
-                break
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            proc.wait()
-            break
-        out.write(chunk)
-        written += len(chunk)
-        if written + stderr_path.stat().st_size > limits.output_bytes:
-            raise EngineFailed(f"{tool} printed more than {limits.output_bytes} bytes and was stopped")
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            on_line(line.decode("utf-8", "replace").rstrip("\r"))
-    if buffer:
-        on_line(buffer.decode("utf-8", "replace"))
+        for key, _ in selector.select(timeout=min(0.2, max(0.0, deadline - now))):
+            fd = key.fileobj.fileno()
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                selector.unregister(key.fileobj)
+                if buffers[fd]:
+                    on_line(buffers[fd].decode("utf-8", "replace"))
+                continue
+            sinks[key.fileobj].write(chunk)
+            written += len(chunk)
+            if written > limits.output_bytes:
+                raise EngineFailed(f"{tool} printed more than {limits.output_bytes} bytes and was stopped")
+            *lines, buffers[fd] = _LINE_BREAK.split(buffers[fd] + chunk)
+            for line in lines:
+                if line:
+                    on_line(line.decode("utf-8", "replace"))
     selector.close()
+    proc.wait()

@@ -10,6 +10,18 @@ from engines.base import Engine
 
 ENGINES: dict[str, str] = {
     "nmap": "engines.nmap.engine.NmapEngine",
+    "masscan": "engines.masscan.engine.MasscanEngine",
+    "zap": "engines.zap.engine.ZapEngine",
+    "trivy": "engines.trivy.engine.TrivyEngine",
+    "nuclei": "engines.nuclei.engine.NucleiEngine",
+    "nikto": "engines.nikto.engine.NiktoEngine",
+    "sqlmap": "engines.sqlmap.engine.SqlmapEngine",
+    "wapiti": "engines.wapiti.engine.WapitiEngine",
+    "harvester": "engines.harvester.engine.HarvesterEngine",
+    "sublist3r": "engines.sublist3r.engine.Sublist3rEngine",
+    "sslyze": "engines.sslyze.engine.SslyzeEngine",
+    "sslscan": "engines.sslscan.engine.SslscanEngine",
+    "testssl": "engines.testssl.engine.TestsslEngine",
 }
 
 

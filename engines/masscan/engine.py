@@ -73,7 +73,9 @@ class MasscanEngine(Engine):
         ranges = subtract_ports(parse_ports(job.options["ports"]), excluded)
         if not ranges:
             raise EngineFailed("every requested port is excluded by this installation")
-        return [job.binary, "-p", format_ports(ranges), "--rate", str(job.options["rate"]),
+        # One retransmission: masscan sends a single SYN per port by default, so one lost packet (a busy
+        # link, a neighbour entry still resolving) silently loses an open port.
+        return [job.binary, "-p", format_ports(ranges), "--rate", str(job.options["rate"]), "--retries", "1",
                 "--wait", str(WAIT_S), "-oJ", str(job.workdir / REPORT), target]
 
     def on_line(self, line: str) -> list[LiveEvent]:

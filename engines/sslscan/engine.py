@@ -35,7 +35,8 @@ REPORT = "sslscan.xml"
 # Lantern's STARTTLS names (shared by the three TLS engines) -> sslscan's flag.
 STARTTLS = {"ftp": "--starttls-ftp", "imap": "--starttls-imap", "irc": "--starttls-irc",
             "ldap": "--starttls-ldap", "mysql": "--starttls-mysql", "pop3": "--starttls-pop3",
-            "postgres": "--starttls-psql", "rdp": "--rdp", "smtp": "--starttls-smtp", "xmpp": "--starttls-xmpp"}
+            "postgres": "--starttls-psql", "rdp": "--rdp", "smtp": "--starttls-smtp",
+            "xmpp": "--starttls-xmpp"}
 
 _TESTING = re.compile(r"^Testing SSL server \[?(?P<host>[^\s\]]+)\]? on port (?P<port>\d{1,5})")
 _SECTIONS = {
@@ -55,8 +56,8 @@ SCHEMA = OptionSchema((
            check=_check_one_port, max_length=11),
     Option("sni", str, description="Server name to send (SNI) when the target is an IP address",
            pattern=HOSTNAME, max_length=253, check=check_server_name),
-    Option("starttls", str, description="Negotiate TLS inside this protocol first (STARTTLS; rdp: RDP preamble)",
-           choices=tuple(STARTTLS)),
+    Option("starttls", str, description="Negotiate TLS inside this protocol first (STARTTLS; rdp: the RDP "
+           "preamble)", choices=tuple(STARTTLS)),
     Option("connectTimeout", int, description="Socket timeout in seconds (sslscan's default: 3)", minimum=1,
            maximum=60),
 ))

@@ -4,13 +4,13 @@ collection and analysis; the TLS step of host scans).
 Why it is built this way:
 - sslyze connects to every `host:port` itself. A name pinned to an address is handed over as
   `name:port{address}`: sslyze connects to the address, sends the name as SNI and checks the certificate
-  against it, and never resolves the name. An IP target may carry an `sni` name (a virtual host behind that IP),
-  which takes the same form. sslyze makes no other lookups.
+  against it, and never resolves the name. An IP target may carry an `sni` name (a virtual host behind that
+  IP), which takes the same form. sslyze makes no other lookups.
 - sslyze exits 1 whenever a server is not compliant with Mozilla's "intermediate" configuration. That is a
   finding about the target, not a failure, so 0 and 1 are both accepted and the JSON report decides. A crash
   also exits 1, but leaves no report, which problems() turns into a failure.
 - A port that does not answer TLS exits 0 too. The step fails with sslyze's own reason when no port was
-  reached; when at least one was, its results stand (an extra port that is closed is not an issue of the target).
+  reached; when at least one was, its results stand (an extra closed port is not an issue of the target).
 - Scan commands come from an allow-list; none given means sslyze's default set plus the Mozilla check.
 - sslyze has no per-connection timeout flag (5 s, 3 retries, built in); `slowConnection` lowers its
   concurrency for fragile servers instead.
@@ -40,12 +40,13 @@ REPORT = "sslyze.json"
 MAX_PORTS = 32
 HTTPS_PORT = 443
 
-SCAN_COMMANDS = ("certinfo", "sslv2", "sslv3", "tlsv1", "tlsv1_1", "tlsv1_2", "tlsv1_3", "reneg", "compression",
-                 "heartbleed", "openssl_ccs", "robot", "fallback", "elliptic_curves", "ems", "resum",
-                 "early_data", "http_headers")
+SCAN_COMMANDS = ("certinfo", "sslv2", "sslv3", "tlsv1", "tlsv1_1", "tlsv1_2", "tlsv1_3", "reneg",
+                 "compression", "heartbleed", "openssl_ccs", "robot", "fallback", "elliptic_curves", "ems",
+                 "resum", "early_data", "http_headers")
 # Lantern's STARTTLS names (shared by the three TLS engines) -> sslyze's.
-STARTTLS = {"auto": "auto", "ftp": "ftp", "imap": "imap", "ldap": "ldap", "pop3": "pop3", "postgres": "postgres",
-            "rdp": "rdp", "smtp": "smtp", "xmpp": "xmpp", "xmpp_server": "xmpp_server"}
+STARTTLS = {"auto": "auto", "ftp": "ftp", "imap": "imap", "ldap": "ldap", "pop3": "pop3",
+            "postgres": "postgres", "rdp": "rdp", "smtp": "smtp", "xmpp": "xmpp",
+            "xmpp_server": "xmpp_server"}
 HOSTNAME = (r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
             r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 
@@ -70,14 +71,15 @@ def _check_scan_commands(values: list[str]) -> None:
 
 
 SCHEMA = OptionSchema((
-    Option("ports", str, "443", "TLS ports to scan, e.g. 443 or 443,8443 (at most 32; url targets use the URL's "
-           "port)", check=_check_ports, max_length=400),
-    Option("scanCommands", list, [], "sslyze scan commands to run; empty: sslyze's default set and the Mozilla "
-           "configuration check", choices=SCAN_COMMANDS, max_items=len(SCAN_COMMANDS), check=_check_scan_commands),
-    Option("sni", str, description="Server name to send (SNI) and check the certificate against when the target "
-           "is an IP address", pattern=HOSTNAME, max_length=253, check=check_server_name),
-    Option("starttls", str, description="Negotiate TLS inside this protocol first (STARTTLS); auto: from the port",
-           choices=tuple(STARTTLS)),
+    Option("ports", str, "443", "TLS ports to scan, e.g. 443 or 443,8443 (at most 32; url targets use the "
+           "URL's port)", check=_check_ports, max_length=400),
+    Option("scanCommands", list, [], "sslyze scan commands to run; empty: sslyze's default set and the "
+           "Mozilla configuration check", choices=SCAN_COMMANDS, max_items=len(SCAN_COMMANDS),
+           check=_check_scan_commands),
+    Option("sni", str, description="Server name to send (SNI) and check the certificate against when the "
+           "target is an IP address", pattern=HOSTNAME, max_length=253, check=check_server_name),
+    Option("starttls", str, description="Negotiate TLS inside this protocol first (STARTTLS); auto: from the "
+           "port", choices=tuple(STARTTLS)),
     Option("slowConnection", bool, False, "Fewer concurrent connections, for servers that drop many at once"),
 ))
 
@@ -96,8 +98,8 @@ class SslyzeEngine(Engine):
     name = "sslyze"
     binary_name = "sslyze"
     category = "tls"
-    description = "TLS configuration and certificate analysis: protocols, cipher suites, certificate chain and " \
-                  "trust, Heartbleed, ROBOT, CCS injection, renegotiation, compression."
+    description = ("TLS configuration and certificate analysis: protocols, cipher suites, certificate chain "
+                   "and trust, Heartbleed, ROBOT, CCS injection, renegotiation, compression.")
     target_types = frozenset({"host", "ip", "domain", "url"})
     schema = SCHEMA
     default_timeout_s = 900
@@ -124,7 +126,8 @@ class SslyzeEngine(Engine):
 
     def on_line(self, line: str) -> list[LiveEvent]:
         if (match := _CONNECTED.match(line)) and is_ip(match["ip"]):
-            return [LiveEvent("port_found", {"ip": match["ip"], "port": int(match["port"]), "protocol": "tcp"})]
+            port = int(match["port"])
+            return [LiveEvent("port_found", {"ip": match["ip"], "port": port, "protocol": "tcp"})]
         for marker, percent in _PHASES:
             if marker in line:
                 return [LiveEvent("progress", {"percent": percent, "tool_phase": marker.title()})]
@@ -173,13 +176,14 @@ def tls_endpoint(job: EngineJob, *, tool: str, max_ports: int) -> TlsEndpoint:
     sni = job.options.get("sni") or ""
     if not is_ip(host):
         if sni and sni.lower() != host.lower():
-            raise EngineFailed(f"option 'sni' applies only to IP targets; {host} is sent as its own server name")
+            raise EngineFailed(f"option 'sni' applies only to IP targets; {host} is its own server name")
         return TlsEndpoint(name=host, address=job.address or "", ports=ports)
     return TlsEndpoint(name=sni, address=job.address or host, ports=ports)
 
 
 def _server_string(endpoint: TlsEndpoint, port: int) -> str:
-    """sslyze's target syntax: `name:port{ip}` (connect to ip, SNI name), `ip:port`, `[v6]:port`, `name:port`."""
+    """sslyze's target syntax: `name:port{ip}` (connect to ip, send name), `ip:port`, `[v6]:port`,
+    `name:port`."""
     if endpoint.name and endpoint.address:
         return f"{endpoint.name}:{port}{{{endpoint.address}}}"
     host = endpoint.name or endpoint.address

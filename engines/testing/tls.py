@@ -52,7 +52,8 @@ class Certificate:
     @property
     def subject(self) -> str:
         """RFC 4514, most specific attribute first (how sslyze and the sslscan parser write names)."""
-        return f"CN={self.common_name},O={self.organisation}" if self.organisation else f"CN={self.common_name}"
+        organisation = f",O={self.organisation}" if self.organisation else ""
+        return f"CN={self.common_name}{organisation}"
 
     @property
     def sans(self) -> tuple[str, ...]:
@@ -87,8 +88,8 @@ def _san_extension(dns_names: tuple[str, ...], ip_addresses: tuple[str, ...]) ->
 
 def _read_dates(cert_path: Path) -> tuple[datetime, datetime]:
     """The validity window as openssl wrote it (the certificate is the truth, not what was asked for)."""
-    output = _openssl("x509", "-in", str(cert_path), "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601",
-                      cwd=cert_path.parent)
+    output = _openssl("x509", "-in", str(cert_path), "-noout", "-startdate", "-enddate",
+                      "-dateopt", "iso_8601", cwd=cert_path.parent)
     values = dict(line.split("=", 1) for line in output.strip().splitlines())
 
     def read(text: str) -> datetime:
@@ -166,7 +167,7 @@ def free_port(host: str = LOOPBACK) -> int:
     for _ in range(20):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind((host, 0))
-            port = probe.getsockname()[1]
+            port: int = probe.getsockname()[1]
         if port != NEVER_PORT:
             return port
     raise RuntimeError("no free port found")
@@ -202,8 +203,9 @@ def namespace_prefix(netns: str | None) -> list[str]:
 
 
 @contextmanager
-def tls_server(certificate: Certificate, *, legacy: bool = False, host: str = LOOPBACK, port: int | None = None,
-               netns: str | None = None, startup_timeout_s: float = 15.0) -> Iterator[TlsServer]:
+def tls_server(certificate: Certificate, *, legacy: bool = False, host: str = LOOPBACK,
+               port: int | None = None, netns: str | None = None,
+               startup_timeout_s: float = 15.0) -> Iterator[TlsServer]:
     """`openssl s_server -www` with `certificate` on host:port until the block ends.
 
     legacy=True also accepts TLS 1.0 and 1.1 and every cipher suite (SECLEVEL 0), the shape of an old server.
@@ -231,7 +233,8 @@ def _wait_until_accepting(process: subprocess.Popen[bytes], log_path: Path, time
         if b"ACCEPT" in log_path.read_bytes():
             return
         if process.poll() is not None:
-            raise RuntimeError(f"s_server exited with {process.returncode}: {log_path.read_text(errors='replace')}")
+            log = log_path.read_text(errors="replace")
+            raise RuntimeError(f"s_server exited with {process.returncode}: {log}")
         time.sleep(0.05)
     raise RuntimeError(f"s_server did not start within {timeout_s} s")
 

@@ -103,3 +103,12 @@ def test_the_tool_dies_with_its_parent(tmp_path):
     while pids_matching(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert pids_matching(marker) == []
+
+
+def test_stderr_lines_and_carriage_return_redraws_reach_on_line(tmp_path):
+    seen: list[str] = []
+    script = ("import sys, time\nsys.stderr.write('10%\\r20%\\r'); sys.stderr.flush()\n"
+              "print('out', flush=True)\nsys.stderr.write('done\\n')")
+    result = run([sys.executable, "-c", script], tmp_path, on_line=seen.append)
+    assert sorted(seen) == sorted(["10%", "20%", "out", "done"])
+    assert "done" in result.stderr_tail and "out" in result.stdout_tail

@@ -1,6 +1,6 @@
-"""testssl.sh: the most thorough TLS audit of one port (protocols, ciphers, certificate, HTTP security headers,
-about twenty named vulnerabilities, client simulations), at the price of time: about 40 s on loopback with
-`--fast`, minutes on a remote server, because it forks openssl hundreds of times.
+"""testssl.sh: the most thorough TLS audit of one port (protocols, ciphers, certificate, HTTP security
+headers, about twenty named vulnerabilities, client simulations), at the price of time: 40 to 80 s on loopback
+with `--fast`, minutes on a remote server, because it forks openssl hundreds of times.
 
 Why it is built this way:
 - One port per run: testssl.sh takes one URI; its mass-testing mode would only run the same ports one after
@@ -10,7 +10,8 @@ Why it is built this way:
   name pinned to an address is scanned as `--ip address name:port`: testssl.sh connects to the address and
   sends the name. Only a name with no pinned address gets `--nodns min`, because it must then resolve it.
 - Non-interactive and quiet: `--warnings batch` (stop instead of asking), `--quiet` (no banner), `--color 0`.
-  The report is the flat JSON of `--jsonfile` in the workdir; `--phone-out` (CRL and OCSP downloads) is never set.
+  The report is the flat JSON of `--jsonfile` in the workdir; `--phone-out` (CRL and OCSP downloads) is never
+  set.
 - Exit codes say little: a complete run exits with the sum of its checks' return codes, and only 242 to 255
   are testssl.sh's fatal errors. So every exit code is accepted and the JSON decides: a FATAL entry (e.g.
   "Can't connect") or no result about the target fails the step; WARN entries (a check the local openssl

@@ -48,3 +48,5 @@ LANTERN_WEBHOOK_SECRET_OVERLAP_MAX_S = env_int("LANTERN_WEBHOOK_SECRET_OVERLAP_M
 LANTERN_WEBHOOK_MAX_ENDPOINTS = env_int("LANTERN_WEBHOOK_MAX_ENDPOINTS", 20)
 # Bytes of a receiver's answer kept on the attempt row.
 LANTERN_WEBHOOK_RESPONSE_EXCERPT_BYTES = env_int("LANTERN_WEBHOOK_RESPONSE_EXCERPT_BYTES", 1024)
+# The reaper re-enqueues unfinished deliveries this long overdue (their task message was lost).
+LANTERN_WEBHOOK_REAP_GRACE_S = env_int("LANTERN_WEBHOOK_REAP_GRACE_S", 600)

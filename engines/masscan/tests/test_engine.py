@@ -70,13 +70,13 @@ def test_hostile_ports_are_refused_before_any_argv_exists(value: str) -> None:
 
 def test_argv_subtracts_the_excluded_ports(tmp_path: Path) -> None:
     argv = ENGINE.build_argv(job(tmp_path, options={"ports": "1-65535", "rate": 5000}))
-    assert argv == ["/usr/bin/masscan", "-p", "1-2023,2025-65535", "--rate", "5000", "--wait", "3",
+    assert argv == ["/usr/bin/masscan", "-p", "1-2023,2025-65535", "--rate", "5000", "--retries", "1", "--wait", "3",
                     "-oJ", str(tmp_path / "masscan.json"), "192.0.2.0/28"]
 
 
 def test_argv_for_an_address_with_default_rate(tmp_path: Path) -> None:
     argv = ENGINE.build_argv(job(tmp_path, "192.0.2.7", "ip", {"ports": "443,22,80"}, excluded_ports=""))
-    assert argv == ["/usr/bin/masscan", "-p", "22,80,443", "--rate", "1000", "--wait", "3",
+    assert argv == ["/usr/bin/masscan", "-p", "22,80,443", "--rate", "1000", "--retries", "1", "--wait", "3",
                     "-oJ", str(tmp_path / "masscan.json"), "192.0.2.7"]
 
 

@@ -80,6 +80,11 @@ def wire() -> Iterator[Wire]:
         listener = subprocess.Popen(["ip", "netns", "exec", target_ns, sys.executable, "-c", LISTENER],
                                     stdout=subprocess.PIPE, text=True)
         assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
+        # One real connection first resolves the neighbour (ARP) entries both ways; without it the target's
+        # first SYN-ACKs can be lost while ARP is pending, and a port goes missing now and then.
+        subprocess.run(["ip", "netns", "exec", scan_ns, sys.executable, "-c",
+                        f"import socket; socket.create_connection(({TARGET_IP!r}, {OPEN_PORTS[0]}), 5).close()"],
+                       check=True, timeout=15)
         yield Wire(scan_ns, target_ns)
     finally:
         if listener is not None:
@@ -104,10 +109,11 @@ def in_namespace(namespace: str) -> MasscanEngine:
 
 def test_masscan_finds_the_open_ports_and_never_the_excluded_one(wire: Wire, tmp_path: Path) -> None:
     engine = in_namespace(wire.scanner_ns)
-    options = engine.validate_options({"ports": "1-9000", "rate": 10000}, target_type="ip")
+    # A gentle rate over a short range: at 10,000 packets/s a veth pair drops the odd SYN and the test flakes.
+    options = engine.validate_options({"ports": "2000-2100,8000-8500", "rate": 1000}, target_type="ip")
     job = EngineJob(target=TARGET_IP, target_type="ip", address=None, options=options, workdir=tmp_path,
                     timeout_s=90, binary=str(MASSCAN), excluded_ports="2024")
-    assert "1-2023,2025-9000" in engine.build_argv(job)
+    assert "2000-2023,2025-2100,8000-8500" in engine.build_argv(job)
     step = run_engine(engine, job)
     assert step.process.duration_s < 60
     assert [r for r in step.records if isinstance(r, HostRecord)] == [HostRecord(ip=TARGET_IP)]

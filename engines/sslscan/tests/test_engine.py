@@ -1,4 +1,4 @@
-"""SslscanEngine without the tool: options, argument lists, live events, and parse/problems on real reports."""
+"""SslscanEngine without the tool: options, argument lists, live events, parse/problems on real reports."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ BINARY = "/usr/bin/sslscan"
 
 # Values an attacker might put into any string option; each must be refused before an argv exists.
 HOSTILE = [
-    "-v", "--xml=/etc/cron.d/x", "--targets=/etc/shadow", "--pk=/root/.ssh/id_rsa", "; rm -rf /", "$(id)", "`id`",
-    "a\nb", "a\x00b", "443;id", "443 --xml=/tmp/x", "a b", "../../etc/passwd", "x" * 300,
+    "-v", "--xml=/etc/cron.d/x", "--targets=/etc/shadow", "--pk=/root/.ssh/id_rsa", "; rm -rf /", "$(id)",
+    "`id`", "a\nb", "a\x00b", "443;id", "443 --xml=/tmp/x", "a b", "../../etc/passwd", "x" * 300,
 ]
 
 
@@ -35,7 +35,8 @@ def _job(tmp_path: Path, *, target: str = "127.0.0.1", target_type: str = "ip", 
 
 
 def _result(returncode: int = 0, stderr: str = "") -> ProcessResult:
-    return ProcessResult(argv=[BINARY], returncode=returncode, duration_s=0.3, stdout_tail="", stderr_tail=stderr)
+    return ProcessResult(argv=[BINARY], returncode=returncode, duration_s=0.3, stdout_tail="",
+                         stderr_tail=stderr)
 
 
 def _report(tmp_path: Path, fixture: str) -> Path:
@@ -107,7 +108,8 @@ def test_full_argv_for_a_pinned_name(tmp_path):
 def test_ip_with_sni_ipv6_and_unpinned_name(tmp_path):
     with_sni = ENGINE.build_argv(_job(tmp_path, address="127.0.0.1", options={"sni": "lantern.test"}))
     assert with_sni[-2:] == ["--sni-name=lantern.test", "127.0.0.1:443"]
-    assert ENGINE.build_argv(_job(tmp_path, target="::1", options={"starttls": "rdp"}))[-2:] == ["--rdp", "[::1]:443"]
+    rdp = ENGINE.build_argv(_job(tmp_path, target="::1", options={"starttls": "rdp"}))
+    assert rdp[-2:] == ["--rdp", "[::1]:443"]
     unpinned = ENGINE.build_argv(_job(tmp_path, target="lantern.test", target_type="host"))
     assert unpinned[-2:] == ["--sni-name=lantern.test", "lantern.test:443"]
 

@@ -15,12 +15,13 @@ from engines.errors import EngineFailed
 from engines.records import CertificateRecord, FindingRecord, HostRecord, Record, Severity
 from engines.runner import StepResult, run_engine
 from engines.sslscan.engine import SslscanEngine
-from engines.testing.tls import (Certificate, expired_certificate, free_port, job_workdir, self_signed_certificate,
-                                 tls_server)
+from engines.testing.tls import (Certificate, expired_certificate, free_port, job_workdir,
+                                 self_signed_certificate, tls_server)
 
 ENGINE = SslscanEngine()
 BINARY = resolve_binary(ENGINE.executable)
-pytestmark = pytest.mark.skipif(BINARY is None, reason="sslscan is not installed (engines/sslscan/install.sh)")
+pytestmark = pytest.mark.skipif(BINARY is None,
+                                reason="sslscan is not installed (engines/sslscan/install.sh)")
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +37,11 @@ def workdir() -> Iterator[Path]:
 
 
 def _scan(workdir: Path, port: int, *, target: str = "127.0.0.1", target_type: str = "ip",
-          address: str | None = None, options: dict[str, Any] | None = None) -> tuple[StepResult, list[LiveEvent]]:
+          address: str | None = None,
+          options: dict[str, Any] | None = None) -> tuple[StepResult, list[LiveEvent]]:
     validated = ENGINE.validate_options({"ports": str(port), **(options or {})}, target_type=target_type)
-    job = EngineJob(target=target, target_type=target_type, address=address, options=validated, workdir=workdir,
-                    timeout_s=120, binary=str(BINARY), excluded_ports="2024")
+    job = EngineJob(target=target, target_type=target_type, address=address, options=validated,
+                    workdir=workdir, timeout_s=120, binary=str(BINARY), excluded_ports="2024")
     events: list[LiveEvent] = []
     return run_engine(ENGINE, job, on_event=events.append), events
 
@@ -101,4 +103,5 @@ def test_closed_port_fails_the_step_with_sslscans_reason(workdir):
     port = free_port()
     with pytest.raises(EngineFailed) as excinfo:
         _scan(workdir, port)
-    assert str(excinfo.value) == f"sslscan: Could not open a connection to host 127.0.0.1 (127.0.0.1) on port {port}."
+    assert str(excinfo.value) == (
+        f"sslscan: Could not open a connection to host 127.0.0.1 (127.0.0.1) on port {port}.")

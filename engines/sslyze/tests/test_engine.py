@@ -22,7 +22,8 @@ BINARY = "/opt/lantern/bin/sslyze"
 
 # Values an attacker might put into any string option; each must be refused before an argv exists.
 HOSTILE = [
-    "-v", "--json_out=/etc/cron.d/x", "--targets_in=/etc/shadow", "; rm -rf /", "$(id)", "`id`", "a\nb", "a\x00b",
+    "-v", "--json_out=/etc/cron.d/x", "--targets_in=/etc/shadow", "; rm -rf /", "$(id)", "`id`", "a\nb",
+    "a\x00b",
     "443;id", "443 --json_out /tmp/x", "lantern.test{10.0.0.1}", "a b", "../../etc/passwd", "x" * 300,
 ]
 
@@ -35,7 +36,8 @@ def _job(tmp_path: Path, *, target: str = "127.0.0.1", target_type: str = "ip", 
 
 
 def _result(returncode: int = 0, stderr: str = "") -> ProcessResult:
-    return ProcessResult(argv=[BINARY], returncode=returncode, duration_s=0.7, stdout_tail="", stderr_tail=stderr)
+    return ProcessResult(argv=[BINARY], returncode=returncode, duration_s=0.7, stdout_tail="",
+                         stderr_tail=stderr)
 
 
 def _report(tmp_path: Path, fixture: str) -> Path:
@@ -109,8 +111,8 @@ def test_default_argv_for_an_ip(tmp_path):
 
 def test_full_argv_for_a_pinned_name_on_two_ports(tmp_path):
     job = _job(tmp_path, target="lantern.test", target_type="domain", address="127.0.0.1",
-               options={"ports": "8443,443", "scanCommands": ["certinfo", "tlsv1", "robot"], "starttls": "smtp",
-                        "slowConnection": True})
+               options={"ports": "8443,443", "scanCommands": ["certinfo", "tlsv1", "robot"],
+                        "starttls": "smtp", "slowConnection": True})
     assert ENGINE.build_argv(job) == [
         BINARY, "--json_out", str(tmp_path / "sslyze.json"), "--certinfo", "--tlsv1", "--robot",
         "--starttls", "smtp", "--slow_connection", "--", "lantern.test:443{127.0.0.1}",
@@ -128,7 +130,8 @@ def test_ip_target_with_sni_sends_the_name_and_connects_to_the_ip(tmp_path):
 
 
 def test_unpinned_name_and_ipv6_literal(tmp_path):
-    assert ENGINE.build_argv(_job(tmp_path, target="lantern.test", target_type="domain"))[-1] == "lantern.test:443"
+    unpinned = _job(tmp_path, target="lantern.test", target_type="domain")
+    assert ENGINE.build_argv(unpinned)[-1] == "lantern.test:443"
     assert ENGINE.build_argv(_job(tmp_path, target="::1"))[-1] == "[::1]:443"
 
 
@@ -150,7 +153,8 @@ def test_plain_http_url_without_a_port_has_no_tls_port(tmp_path):
 def test_port_2024_is_never_scanned(tmp_path):
     argv = ENGINE.build_argv(_job(tmp_path, options={"ports": "2020-2030"}))
     assert "127.0.0.1:2024" not in argv
-    assert argv[argv.index("--") + 1:] == [f"127.0.0.1:{port}" for port in (*range(2020, 2024), *range(2025, 2031))]
+    ports = (*range(2020, 2024), *range(2025, 2031))
+    assert argv[argv.index("--") + 1:] == [f"127.0.0.1:{port}" for port in ports]
     with pytest.raises(EngineFailed, match="excluded"):
         ENGINE.build_argv(_job(tmp_path, options={"ports": "2024"}))
     with pytest.raises(EngineFailed, match="excluded"):
@@ -188,7 +192,7 @@ def test_parse_reads_the_report_in_the_workdir(tmp_path):
     assert "cert-expired" in findings
     leaf = next(r for r in records if isinstance(r, CertificateRecord) and r.chain_position == 0)
     assert leaf.subject.startswith("CN=*.badssl.com")
-    assert ENGINE.problems(job, _result(returncode=1)) == []  # exit 1 (non-compliant) with a report is success
+    assert ENGINE.problems(job, _result(returncode=1)) == []  # exit 1 (non-compliant) + a report: success
 
 
 def test_missing_report_fails_with_the_tools_last_words(tmp_path):

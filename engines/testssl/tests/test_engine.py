@@ -1,4 +1,4 @@
-"""TestsslEngine without the tool: options, argument lists, live events, and parse/problems on real reports."""
+"""TestsslEngine without the tool: options, argument lists, live events, parse/problems on real reports."""
 
 from __future__ import annotations
 
@@ -28,16 +28,17 @@ CLOSED_PORT_REPORT = [
     {"id": "engine_problem", "ip": "/", "port": "443", "severity": "WARN",
      "finding": "No engine or GOST support via engine with your /usr/bin/openssl"},
     {"id": "scanProblem", "ip": "127.0.0.1/127.0.0.1", "port": "55483", "severity": "FATAL",
-     "finding": "Can't connect to '127.0.0.1:55483' Make sure a firewall is not between you and your scanning "
-                "target!"},
+     "finding": "Can't connect to '127.0.0.1:55483' Make sure a firewall is not between you and your "
+                "scanning target!"},
     {"id": "scanTime", "ip": "127.0.0.1/127.0.0.1", "port": "55483", "severity": "WARN",
      "finding": "Scan interrupted"},
 ]
 
 # Values an attacker might put into any string option; each must be refused before an argv exists.
 HOSTILE = [
-    "-v", "--jsonfile=/etc/cron.d/x", "--file=/etc/shadow", "--phone-out", "--openssl=/tmp/evil", "; rm -rf /",
-    "$(id)", "`id`", "a\nb", "a\x00b", "443;id", "443 --logfile /tmp/x", "a b", "../../etc/passwd", "x" * 300,
+    "-v", "--jsonfile=/etc/cron.d/x", "--file=/etc/shadow", "--phone-out", "--openssl=/tmp/evil",
+    "; rm -rf /", "$(id)", "`id`", "a\nb", "a\x00b", "443;id", "443 --logfile /tmp/x", "a b",
+    "../../etc/passwd", "x" * 300,
 ]
 
 
@@ -49,7 +50,8 @@ def _job(tmp_path: Path, *, target: str = "127.0.0.1", target_type: str = "ip", 
 
 
 def _result(returncode: int = 0, stderr: str = "") -> ProcessResult:
-    return ProcessResult(argv=[BINARY], returncode=returncode, duration_s=40, stdout_tail="", stderr_tail=stderr)
+    return ProcessResult(argv=[BINARY], returncode=returncode, duration_s=40, stdout_tail="",
+                         stderr_tail=stderr)
 
 
 def _report(tmp_path: Path, content: str | list[dict[str, str]]) -> Path:
@@ -150,12 +152,12 @@ def test_port_2024_and_several_injected_ports_are_refused_at_build_time(tmp_path
 
 
 def test_live_lines_become_progress_events():
-    assert ENGINE.on_line(" Start 2026-11-21 07:26:16        -->> 127.0.0.1:50883 (expired.lantern.test) <<--") == [
-        LiveEvent("progress", {"percent": 2, "tool_phase": "Start"})]
+    start = " Start 2026-11-21 07:26:16        -->> 127.0.0.1:50883 (expired.lantern.test) <<--"
+    assert ENGINE.on_line(start) == [LiveEvent("progress", {"percent": 2, "tool_phase": "Start"})]
     assert ENGINE.on_line(" Testing cipher categories ") == [
         LiveEvent("progress", {"percent": 15, "tool_phase": "Testing cipher categories"})]
-    assert ENGINE.on_line(" Testing all 76 locally available ciphers against the server, ordered by encryption "
-                          "strength ")[0].data["percent"] == 75
+    assert ENGINE.on_line(" Testing all 76 locally available ciphers against the server, ordered by "
+                          "encryption strength ")[0].data["percent"] == 75
     assert ENGINE.on_line(" Done 2026-11-21 07:27:22 [  69s] -->> 127.0.0.1:50883 (expired.lantern.test) <<--"
                           )[0].data == {"percent": 99, "tool_phase": "Done"}
     assert ENGINE.on_line(" TLS 1      offered (deprecated)") == []
@@ -173,10 +175,10 @@ def test_parse_reads_the_report_in_the_workdir(tmp_path):
 
 def test_closed_port_fails_the_step_with_testssls_reason(tmp_path):
     _report(tmp_path, CLOSED_PORT_REPORT)
-    stderr = "/usr/bin/testssl: connect: Connection refused\nMake sure a firewall is not between you and ...\n"
+    stderr = "/usr/bin/testssl: connect: Connection refused\nFatal error: Can't connect to ...\n"
     assert ENGINE.problems(_job(tmp_path), _result(246, stderr)) == [
-        "127.0.0.1:55483 scanProblem: Can't connect to '127.0.0.1:55483' Make sure a firewall is not between you "
-        "and your scanning target!"]
+        "127.0.0.1:55483 scanProblem: Can't connect to '127.0.0.1:55483' Make sure a firewall is not between "
+        "you and your scanning target!"]
 
 
 def test_interrupted_scan_fails_the_step_but_a_warning_alone_does_not(tmp_path):
@@ -193,15 +195,15 @@ def test_fatal_only_scan_problems_skip_warnings(tmp_path):
     path = _report(tmp_path, CLOSED_PORT_REPORT)
     assert len(scan_problems(path)) == 3
     assert scan_problems(path, fatal_only=True) == [
-        "127.0.0.1:55483 scanProblem: Can't connect to '127.0.0.1:55483' Make sure a firewall is not between you "
-        "and your scanning target!"]
+        "127.0.0.1:55483 scanProblem: Can't connect to '127.0.0.1:55483' Make sure a firewall is not between "
+        "you and your scanning target!"]
 
 
 def test_no_report_or_no_result_about_the_target_fails_the_step(tmp_path):
     job = _job(tmp_path)
     assert ENGINE.problems(job, _result(254, "Fatal error: Cmd line couldn't be parsed\n")) == [
-        "testssl.sh wrote no JSON report (exit code 254, command line rejected): Fatal error: Cmd line couldn't be "
-        "parsed"]
+        "testssl.sh wrote no JSON report (exit code 254, command line rejected): Fatal error: Cmd line "
+        "couldn't be parsed"]
     with pytest.raises(EngineFailed, match="no JSON report"):
         list(ENGINE.parse(job))
     _report(tmp_path, CLOSED_PORT_REPORT[:1])

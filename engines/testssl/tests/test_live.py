@@ -2,11 +2,11 @@
 
 testssl.sh looks names up even with `--nodns none`, and this machine's resolver is not on loopback, so the
 server and the tool both run in a fresh namespace where any lookup fails on the spot instead of leaving the
-machine. Entering a namespace takes root, which the runner would drop first, so this test calls the runner's
-own process layer (run_argv) with the namespace prefix and drops to nobody inside it (setpriv), then judges the
-run exactly as run_engine does: exit code, problems(), parse(). One server covers the three cases: its
-certificate is expired and self-signed, and it accepts TLS 1.0. The closed-port case is a real report replayed
-in test_engine.py, to keep to one testssl.sh run per suite.
+machine. Entering a namespace takes root, which the runner would drop first, so this test calls the
+runner's own process layer (run_argv) with the namespace prefix and drops to nobody inside it (setpriv),
+then judges the run exactly as run_engine does: exit code, problems(), parse(). One server covers the three
+cases: its certificate is expired and self-signed, and it accepts TLS 1.0. The closed-port case is a real
+report replayed in test_engine.py, to keep to one testssl.sh run per suite.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from engines.binaries import resolve_binary
 from engines.process import NOBODY_UID, run_argv
 from engines.records import CertificateRecord, FindingRecord, HostRecord, Severity
 from engines.runner import DEFAULT_LIMITS
-from engines.testing.tls import expired_certificate, job_workdir, namespace_prefix, network_namespace, tls_server
+from engines.testing.tls import (expired_certificate, job_workdir, namespace_prefix, network_namespace,
+                                 tls_server)
 from engines.testssl.engine import TestsslEngine
 
 ENGINE = TestsslEngine()
 BINARY = resolve_binary(ENGINE.executable)
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups", "--inh-caps=-all", "--"]
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups", "--inh-caps=-all",
+             "--"]
 pytestmark = [
     pytest.mark.skipif(BINARY is None, reason="testssl.sh is not installed (engines/testssl/install.sh)"),
     pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None,

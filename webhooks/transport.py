@@ -1,0 +1,88 @@
+"""The one HTTP client of the webhooks app: POST a body to a pinned address, with short timeouts.
+
+The connection goes to PinnedUrl.address (checked by webhooks/ssrf.py), never to a fresh DNS answer; the
+Host header and, for https, the TLS SNI and certificate check use the URL's name. No redirects are followed,
+no proxy from the environment is used, and only the first bytes of the answer are read.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from functools import cache
+
+import certifi
+import httpx
+from django.conf import settings
+
+from webhooks.ssrf import PinnedUrl
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt produced: a status code, or an error when no answer came."""
+
+    status_code: int | None
+    latency_ms: int
+    error: str = ""
+    excerpt: str = ""
+    retry_after_s: float | None = None
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def post(pinned: PinnedUrl, body: bytes, headers: dict[str, str]) -> Outcome:
+    """POST `body` to the pinned address. Never raises for network trouble: it is an Outcome with an error."""
+    timeout = httpx.Timeout(connect=settings.LANTERN_WEBHOOK_CONNECT_TIMEOUT_S,
+                            read=settings.LANTERN_WEBHOOK_READ_TIMEOUT_S,
+                            write=settings.LANTERN_WEBHOOK_READ_TIMEOUT_S,
+                            pool=settings.LANTERN_WEBHOOK_CONNECT_TIMEOUT_S)
+    extensions = {"sni_hostname": pinned.host} if pinned.scheme == "https" else {}
+    limit = settings.LANTERN_WEBHOOK_RESPONSE_EXCERPT_BYTES
+    started = time.monotonic()
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context()) as client:
+            with client.stream("POST", pinned.request_url, content=body, extensions=extensions,
+                               headers={**headers, "Host": pinned.host_header}) as response:
+                received = bytearray()
+                for chunk in response.iter_raw():
+                    received.extend(chunk)
+                    if len(received) >= limit:
+                        break
+    except httpx.TimeoutException as exc:
+        return Outcome(None, _elapsed_ms(started), f"timed out: {type(exc).__name__}")
+    except httpx.HTTPError as exc:
+        return Outcome(None, _elapsed_ms(started), f"network error: {type(exc).__name__}: {exc}"[:500])
+    except ssl.SSLError as exc:
+        return Outcome(None, _elapsed_ms(started), f"TLS error: {exc}"[:500])
+    except OSError as exc:
+        return Outcome(None, _elapsed_ms(started), f"network error: {exc}"[:500])
+    return Outcome(response.status_code, _elapsed_ms(started),
+                   excerpt=bytes(received[:limit]).decode("utf-8", "replace"),
+                   retry_after_s=_retry_after(response.headers.get("retry-after")))
+
+
+def _elapsed_ms(started: float) -> int:
+    return max(0, round((time.monotonic() - started) * 1000))
