@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from engines.base import Engine, EngineJob, LiveEvent
 from engines.binaries import resolve_binary
-from engines.errors import EngineCancelled, EngineError, EngineFailed, EngineUnavailable
+from engines.errors import (EngineCancelled, EngineError, EngineFailed, EngineTimedOut, EngineUnavailable,
+                            ParseError)
 from engines.ports import format_ports
 from engines.process import Limits
 from engines.registry import get_engine
 from engines.runner import run_engine
+from findings.models import FindingOccurrence
 from scans.events import event_record
 from scans.models import Scan, ScanStatus, Service
 from scans.results import scan_results_store
@@ -42,6 +44,7 @@ class _RunState:
     last_progress_at: float = 0.0
     last_heartbeat_at: float = 0.0
     cancelled: bool = False
+    raw_findings: dict[str, int] = field(default_factory=dict)  # per engine, before correlation
     announced_hosts: set[str] = field(default_factory=set)
     announced_ports: set[tuple[str, int, str]] = field(default_factory=set)
 
@@ -102,6 +105,21 @@ def _step_options(state: _RunState, step: dict[str, Any]) -> dict[str, Any] | No
 
 
 def _run_step(state: _RunState, step: dict[str, Any]) -> None:
+    if step.get("internal"):
+        INTERNAL_STEPS[step["engine"]](state)
+        return
+    try:
+        _run_engine_step(state, step)
+    except (EngineUnavailable, EngineFailed, ParseError) as exc:
+        # An optional step (sentinel) that cannot run is reported, not fatal; a timeout is the scan's own.
+        if not step.get("optional") or isinstance(exc, EngineTimedOut):
+            raise
+        scan = state.scan
+        scan.phases_skipped = {**scan.phases_skipped, scan.phase or step["engine"]: str(exc)}
+        _scan_update(scan.pk, phases_skipped=scan.phases_skipped)
+
+
+def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
     scan = state.scan
     engine = get_engine(step["engine"])
     options = _step_options(state, step)
@@ -125,9 +143,32 @@ def _run_step(state: _RunState, step: dict[str, Any]) -> None:
         counts = scan_results_store(scan=scan, records=step.records)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    state.raw_findings[engine.name] = state.raw_findings.get(engine.name, 0) + counts.findings
     for host in counts.new_hosts:
         _announce_host(state, host)
     _scan_update(scan.pk, hosts_found=counts.hosts, ports_found=counts.open_ports)
+
+
+def _correlate(state: _RunState) -> None:
+    """Findings of several engines about the same issue on the same component share a fingerprint and were
+    stored as one; record how many raw findings became how many distinct ones (seed 002 correlate)."""
+    scan = state.scan
+    distinct = FindingOccurrence.objects.filter(scan_id=scan.pk).count()
+    raw = sum(state.raw_findings.values())
+    scan.extra = {**scan.extra, "correlation": {"raw_findings": raw, "distinct_findings": distinct,
+                                                "merged": max(0, raw - distinct),
+                                                "by_engine": dict(state.raw_findings)}}
+    _scan_update(scan.pk, extra=scan.extra)
+
+
+def _cve_match(state: _RunState) -> None:
+    """Match the products and versions found so far against the local vulnerability database."""
+    from findings.cve_matching import cve_findings_for_services
+
+    state.raw_findings["cve-match"] = cve_findings_for_services(tenant_id=state.scan.tenant_id, scan=state.scan)
+
+
+INTERNAL_STEPS = {"correlate": _correlate, "cve-match": _cve_match}
 
 
 def _limits(remaining: float) -> Limits:

@@ -68,5 +68,7 @@ def plan_phases(plan: Plan) -> list[str]:
     return [phase["phase"] for phase in plan]
 
 
-def plan_engines(plan: Plan) -> list[str]:
-    return [step["engine"] for phase in plan for step in phase["steps"]]
+def plan_engines(plan: Plan, *, required_only: bool = False) -> list[str]:
+    """The tools a plan runs (internal steps such as correlation are not tools)."""
+    return [step["engine"] for phase in plan for step in phase["steps"]
+            if not step.get("internal") and not (required_only and step.get("optional"))]

@@ -24,6 +24,7 @@ from engines.registry import UnknownEngine, get_engine
 from scans.events import event_record
 from scans.models import Priority, Scan, ScanStatus
 from scans.plans import Plan, plan_for_engine, plan_for_scan_type
+from scans.profiles import SENTINEL_SCHEMA, ProfileError, plan_for_profile, plan_for_sentinel
 from scans.policy import admit
 from scans.quota import backlog_check, quota_check_locked
 from scans.selectors import as_uuid
@@ -33,6 +34,7 @@ from tenants.services import tenant_oem_credit_consume
 logger = logging.getLogger(__name__)
 
 SCAN_TYPES = ("quick", "full", "compliance")
+SENTINEL_TIMEOUT_S = 3 * 3600  # seed 002: deep runs 1-3 hours
 PRIORITY_NAMES = {p.label: p.value for p in Priority}
 
 
@@ -71,6 +73,18 @@ class Submitted:
 
 def _plan(request: ScanRequest, target_type: str) -> tuple[Plan, dict[str, Any], int]:
     """(plan, validated options, default timeout) for the request."""
+    try:
+        if request.profile:
+            plan, timeout_s = plan_for_profile(request.profile, target_type=target_type,
+                                               custom=request.options or {})
+            return plan, dict(request.options or {}), timeout_s
+        if request.engine == "sentinel":
+            options = SENTINEL_SCHEMA.validate(request.options)
+            return plan_for_sentinel(options, target_type=target_type), options, SENTINEL_TIMEOUT_S
+    except OptionTypeError as exc:
+        raise ValidationFailed(str(exc), field=f"options.{exc.option}") from None
+    except ProfileError as exc:
+        raise ValidationFailed(str(exc), field=exc.field) from None
     if request.engine:
         try:
             engine = get_engine(request.engine)

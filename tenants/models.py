@@ -72,3 +72,25 @@ class ApiKey(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.key_id} ({self.role or 'scopes only'})"
+
+
+class AuditLog(TenantOwned):
+    """Who asked what, when, and how it ended, for the surfaces that must keep such a log (seed 000's OEM
+    audit log, seed 001's ingest). Append-only; read-only in the admin."""
+
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    key_id = models.CharField(max_length=32, blank=True)  # kept when the key row is gone
+    surface = models.CharField(max_length=16)
+    action = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=500, blank=True)
+    scan_id = models.UUIDField(null=True, blank=True)
+    target = models.CharField(max_length=2048, blank=True)
+    query_tags = models.JSONField(default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "surface", "-created_at"], name="audit_tenant_surface")]

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import NotFound, QuotaExhausted, ValidationFailed
-from tenants.models import ApiKey, Plan, Tenant
+from tenants.models import ApiKey, AuditLog, Plan, Tenant
 from tenants.plans import plans_ensure
 from tenants.scopes import Role, parse_scopes
 
@@ -106,3 +106,14 @@ def tenant_oem_credit_consume(*, tenant_id: int) -> None:
         return
     if not Tenant.objects.filter(pk=tenant_id, oem_credits__gt=0).update(oem_credits=F("oem_credits") - 1):
         raise QuotaExhausted("OEM credits exhausted")
+
+
+def audit_record(*, tenant_id: int, api_key_pk: int | None, key_id: str, surface: str, action: str, method: str,
+                 path: str, status_code: int, outcome: str = "", scan_id: str | None = None, target: str = "",
+                 query_tags: dict | None = None, remote_addr: str | None = None) -> AuditLog:
+    """Append one audit entry. Writes one AuditLog row. Not idempotent (every request is an entry)."""
+    return AuditLog.objects.create(
+        tenant_id=tenant_id, api_key_id=api_key_pk, key_id=key_id, surface=surface, action=action[:64],
+        method=method[:8], path=path[:500], status_code=status_code, outcome=outcome[:500], scan_id=scan_id,
+        target=target[:2048], query_tags=query_tags or {}, remote_addr=remote_addr,
+    )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, QuerySet
 
 from config.errors import NotFound
 from scans.models import Scan
@@ -60,9 +61,12 @@ def delivery_get(*, tenant_id: int, delivery_id: Any) -> Delivery | None:
     return Delivery.objects.for_tenant(tenant_id).select_related("endpoint").filter(pk=delivery_uuid).first()
 
 
-def destination_in_flight(*, destination: str) -> int:
-    """Attempts to this destination being sent right now, across tenants (a receiver is slow for all)."""
-    return Delivery.objects.filter(destination=destination, status="sending").count()
+def destination_load(*, destination: str) -> tuple[int, datetime | None]:
+    """(attempts to this destination in flight right now, when the oldest of them started), across tenants:
+    a receiver is slow for everyone who calls it."""
+    load = Delivery.objects.filter(destination=destination, status="sending").aggregate(
+        count=Count("pk"), oldest=Min("claimed_at"))
+    return load["count"], load["oldest"]
 
 
 def scan_receivers(*, tenant_id: int, scan_id: Any) -> dict[str, Any] | None:

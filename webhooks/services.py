@@ -19,7 +19,8 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.errors import Conflict, ValidationFailed
@@ -31,7 +32,7 @@ from webhooks.models import (CLAIMABLE_STATUSES, Delivery, DeliveryAttempt, Deli
                              Endpoint)
 from webhooks.payloads import PING_EVENT, payload_body, payload_build, request_headers
 from webhooks.retry import Verdict, backoff_s, verdict
-from webhooks.selectors import (delivery_get, destination_in_flight, endpoint_count, endpoint_get,
+from webhooks.selectors import (delivery_get, destination_load, endpoint_count, endpoint_get,
                                 endpoints_for_event, scan_receivers)
 from webhooks.ssrf import UrlRefused, UrlUnresolvable, url_parse, url_pin
 from webhooks.tasks import webhook_deliver_task
@@ -47,6 +48,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TERMINAL_EVENTS = ("scan.completed", "scan.failed", "scan.cancelled")
+# An attempt in flight longer than this marks its destination as slow (see _defer).
+SLOW_AFTER_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,16 +191,21 @@ def webhook_deliver(*, tenant_id: int, delivery_id: str) -> None:
     if delivery is None or delivery.status not in CLAIMABLE_STATUSES:
         logger.info("webhook delivery %s: nothing to send (%s)", delivery_id, delivery and delivery.status)
         return
-    if destination_in_flight(destination=delivery.destination) >= settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT:
-        _defer(delivery)
-        return
     now = timezone.now()
-    claimed = (Delivery.objects.for_tenant(tenant_id).filter(pk=delivery.pk, status__in=CLAIMABLE_STATUSES)
+    busy = (Delivery.objects.filter(destination=OuterRef("destination"), status=DeliveryStatus.SENDING)
+            .order_by().values("destination").annotate(n=Count("pk")).values("n"))
+    # One statement claims the row and checks the destination's in-flight count (the hot path of delivery).
+    claimed = (Delivery.objects.for_tenant(tenant_id)
+               .filter(pk=delivery.pk, status=delivery.status, attempts=delivery.attempts)
+               .annotate(busy=Coalesce(Subquery(busy), 0)).filter(busy__lt=settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT)
                .update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
                        last_attempt_at=now))
     if not claimed:
+        in_flight, oldest = destination_load(destination=delivery.destination)
+        if in_flight >= settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT:
+            _defer(delivery, slow=oldest is not None and (now - oldest).total_seconds() > SLOW_AFTER_S)
         return
-    delivery.refresh_from_db(fields=["attempts", "status", "created_at"])
+    delivery.status, delivery.attempts = DeliveryStatus.SENDING, delivery.attempts + 1
     outcome, result = _attempt(delivery)
     _settle(delivery, outcome, result)
 
@@ -252,9 +260,10 @@ def _enqueue(*, tenant_id: int, delivery_id: uuid.UUID, countdown: float | None 
                                                countdown=countdown)
 
 
-def _defer(delivery: Delivery) -> None:
-    """Try again shortly without counting an attempt: the destination is busy with slow attempts."""
-    wait = random.uniform(0.5, 1.0) * max(1.0, settings.LANTERN_WEBHOOK_CONNECT_TIMEOUT_S)
+def _defer(delivery: Delivery, *, slow: bool) -> None:
+    """Try again later without counting an attempt: the destination has its fill of attempts in flight.
+    Behind a slow receiver the wait is about one read timeout, so waiting deliveries do not spin the queue."""
+    wait = random.uniform(0.5, 1.5) * (settings.LANTERN_WEBHOOK_READ_TIMEOUT_S if slow else 0.2)
     with transaction.atomic():
         if (Delivery.objects.for_tenant(delivery.tenant_id).filter(pk=delivery.pk, status=delivery.status)
                 .update(next_attempt_at=timezone.now() + timedelta(seconds=wait))):
@@ -331,7 +340,7 @@ def _settle(delivery: Delivery, outcome: Outcome, result: Verdict) -> None:
             return
         if countdown is not None:
             _enqueue(tenant_id=delivery.tenant_id, delivery_id=delivery.pk, countdown=countdown)
-        if delivery.endpoint_id is not None and status != DeliveryStatus.RETRYING:
+        if delivery.endpoint is not None and status != DeliveryStatus.RETRYING:
             _endpoint_track(delivery, succeeded=status == DeliveryStatus.SUCCEEDED)
     logger.info("webhook delivery %s attempt %s: %s (%s)", delivery.pk, attempt, status,
                 outcome.status_code or outcome.error)
@@ -341,7 +350,8 @@ def _endpoint_track(delivery: Delivery, *, succeeded: bool) -> None:
     """Consecutive final failures of an endpoint; LANTERN_WEBHOOK_DISABLE_AFTER of them disable it."""
     endpoints = Endpoint.objects.for_tenant(delivery.tenant_id).filter(pk=delivery.endpoint_id)
     if succeeded:
-        endpoints.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+        if delivery.endpoint is not None and delivery.endpoint.consecutive_failures:
+            endpoints.update(consecutive_failures=0)
         return
     endpoints.update(consecutive_failures=F("consecutive_failures") + 1)
     threshold = settings.LANTERN_WEBHOOK_DISABLE_AFTER

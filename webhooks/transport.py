@@ -3,12 +3,18 @@
 The connection goes to PinnedUrl.address (checked by webhooks/ssrf.py), never to a fresh DNS answer; the
 Host header and, for https, the TLS SNI and certificate check use the URL's name. No redirects are followed,
 no proxy from the environment is used, and only the first bytes of the answer are read.
+
+Each worker process keeps a few clients, one per (scheme, address, port, name), so consecutive deliveries to
+one receiver reuse its keep-alive connection (and TLS session) while a connection verified for one name is
+never reused for another name on the same address.
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -32,9 +38,29 @@ class Outcome:
     retry_after_s: float | None = None
 
 
+_CLIENTS_MAX = 32
+_clients: OrderedDict[tuple[str, str, int, str], httpx.Client] = OrderedDict()
+_clients_lock = threading.Lock()
+
+
 @cache
 def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def _client(pinned: PinnedUrl) -> httpx.Client:
+    """This process's client for the pinned destination, least recently used ones closed beyond 32."""
+    key = (pinned.scheme, pinned.address, pinned.port, pinned.host)
+    with _clients_lock:
+        client = _clients.pop(key, None)
+        if client is None:
+            client = httpx.Client(follow_redirects=False, trust_env=False, verify=_tls_context(),
+                                  limits=httpx.Limits(max_connections=4, max_keepalive_connections=2,
+                                                      keepalive_expiry=30))
+        _clients[key] = client
+        while len(_clients) > _CLIENTS_MAX:
+            _clients.popitem(last=False)[1].close()
+        return client
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -63,14 +89,13 @@ def post(pinned: PinnedUrl, body: bytes, headers: dict[str, str]) -> Outcome:
     limit = settings.LANTERN_WEBHOOK_RESPONSE_EXCERPT_BYTES
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context()) as client:
-            with client.stream("POST", pinned.request_url, content=body, extensions=extensions,
-                               headers={**headers, "Host": pinned.host_header}) as response:
-                received = bytearray()
-                for chunk in response.iter_raw():
-                    received.extend(chunk)
-                    if len(received) >= limit:
-                        break
+        with _client(pinned).stream("POST", pinned.request_url, content=body, extensions=extensions,
+                                    timeout=timeout, headers={**headers, "Host": pinned.host_header}) as response:
+            received = bytearray()
+            for chunk in response.iter_raw():
+                received.extend(chunk)
+                if len(received) >= limit:
+                    break
     except httpx.TimeoutException as exc:
         return Outcome(None, _elapsed_ms(started), f"timed out: {type(exc).__name__}")
     except httpx.HTTPError as exc:

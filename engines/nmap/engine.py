@@ -50,6 +50,10 @@ SCHEMA = OptionSchema((
     Option("maxRate", int, description="Send at most this many packets per second", minimum=1, maximum=100000),
     Option("hostTimeout", int, description="Give up on a host after this many seconds", minimum=1,
            maximum=86400),
+    Option("scanTechnique", str, "connect", "connect (-sT, unprivileged) or syn (-sS, half-open; needs a "
+           "privileged worker)", choices=("connect", "syn")),
+    Option("maxParallelism", int, description="At most this many probes in flight (--max-parallelism)",
+           minimum=1, maximum=1024),
 ))
 
 
@@ -70,12 +74,13 @@ class NmapEngine(Engine):
         return options
 
     def needs_privileges(self, options: dict[str, Any]) -> bool:
-        return bool(options.get("osDetection") or options.get("udpScan"))
+        return bool(options.get("osDetection") or options.get("udpScan")
+                    or options.get("scanTechnique") == "syn")
 
     def build_argv(self, job: EngineJob) -> list[str]:
         options = job.options
         argv = [job.binary, "-n", "-v", "--stats-every", "2s", f"-{options['timing']}"]
-        argv += ["-sT"] + (["-sU"] if options["udpScan"] else [])
+        argv += ["-sS" if options["scanTechnique"] == "syn" else "-sT"] + (["-sU"] if options["udpScan"] else [])
         if job.target_type != "network":
             argv.append("-Pn")
         if _is_ipv6(job.network_target):
@@ -91,6 +96,8 @@ class NmapEngine(Engine):
         for flag, key in (("--min-rate", "minRate"), ("--max-rate", "maxRate")):
             if options.get(key):
                 argv += [flag, str(options[key])]
+        if options.get("maxParallelism"):
+            argv += ["--max-parallelism", str(options["maxParallelism"])]
         if options.get("hostTimeout"):
             argv += ["--host-timeout", f"{options['hostTimeout']}s"]
         argv += ["-oX", str(job.workdir / "nmap.xml"), "--", job.network_target]

@@ -19,7 +19,9 @@ def make_scan(tenant_id: int, *, target: str = "127.0.0.1", status: str = "compl
               plan: list[dict[str, Any]] | None = None, created_at: datetime | None = None,
               **fields: Any) -> Scan:
     plan = NMAP_PLAN if plan is None else plan
-    completed = [phase["phase"] for phase in plan if not phase.get("skipped")] if status == "completed" else []
+    completed = fields.pop("phases_completed", None)
+    if completed is None:
+        completed = [phase["phase"] for phase in plan if not phase.get("skipped")] if status == "completed" else []
     scan = Scan.objects.create(tenant_id=tenant_id, target=target, target_value=target, target_type="ip",
                                engine=engine, plan=plan, status=status, timeout_s=600, phases_completed=completed,
                                completed_at=timezone.now() if status == "completed" else None, **fields)

@@ -27,6 +27,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
     server: _Server
 
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)

@@ -207,14 +207,20 @@ def test_a_busy_destination_defers_without_counting_an_attempt(tenant_a, outbox,
         with django_capture_on_commit_callbacks(execute=True):
             busy = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
             waiting = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
-        Delivery.objects.filter(pk=busy.pk).update(status=DeliveryStatus.SENDING)
+        # a busy but fast destination: try again in a moment
+        Delivery.objects.filter(pk=busy.pk).update(status=DeliveryStatus.SENDING, claimed_at=timezone.now())
         outbox.queued = [q for q in outbox.queued if q[0]["delivery_id"] == str(waiting.pk)]
         outbox.run_one()
         assert receiver.count == 0
         waiting.refresh_from_db()
         assert (waiting.status, waiting.attempts) == (DeliveryStatus.PENDING, 0)
         (deferred,) = outbox.queued
-        assert deferred[0]["delivery_id"] == str(waiting.pk) and 0.5 <= deferred[1] <= 1.0
+        assert deferred[0]["delivery_id"] == str(waiting.pk) and 0.1 <= deferred[1] <= 0.3
+        # a destination whose attempt has hung for 5 s: wait about a read timeout (1 s here)
+        Delivery.objects.filter(pk=busy.pk).update(claimed_at=timezone.now() - timedelta(seconds=5))
+        outbox.run_one()
+        (deferred,) = outbox.queued
+        assert 0.5 <= deferred[1] <= 1.5 and Delivery.objects.get(pk=waiting.pk).attempts == 0
         Delivery.objects.filter(pk=busy.pk).update(status=DeliveryStatus.SUCCEEDED)
         outbox.run()
     waiting.refresh_from_db()

@@ -35,8 +35,9 @@ LANTERN_WEBHOOK_MAX_ATTEMPTS = env_int("LANTERN_WEBHOOK_MAX_ATTEMPTS", 10)
 LANTERN_WEBHOOK_RETRY_WINDOW_S = env_int("LANTERN_WEBHOOK_RETRY_WINDOW_S", 24 * 3600)
 
 # At most this many attempts to one destination (an endpoint, or a per-scan URL's host:port) are in flight
-# at once; the others wait a moment, so one slow receiver cannot take every worker of the webhooks queue.
-LANTERN_WEBHOOK_MAX_IN_FLIGHT = env_int("LANTERN_WEBHOOK_MAX_IN_FLIGHT", 2)
+# at once; the others wait (about a read timeout when the destination is slow), so one slow receiver cannot
+# take every worker process of the webhooks queue. Keep it below the webhooks worker's concurrency.
+LANTERN_WEBHOOK_MAX_IN_FLIGHT = env_int("LANTERN_WEBHOOK_MAX_IN_FLIGHT", 4)
 
 # An endpoint whose deliveries end dead or refused this many times in a row is disabled (0: never).
 LANTERN_WEBHOOK_DISABLE_AFTER = env_int("LANTERN_WEBHOOK_DISABLE_AFTER", 25)
