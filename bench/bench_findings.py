@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--only-ingest", action="store_true")
     parser.add_argument("--keep-db", action="store_true", help="leave lantern_bench in place for inspection")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured, even when piped
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern")
     bench_url = _with_db(base_url, BENCH_DB)
     _admin(base_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")

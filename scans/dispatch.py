@@ -31,7 +31,7 @@ JOIN tenants_tenant t ON t.id = s.tenant_id
 JOIN tenants_plan p ON p.id = t.plan_id
 LEFT JOIN running r ON r.tenant_id = s.tenant_id
 LEFT JOIN busy b ON b.destination = s.destination
-WHERE s.status = 'queued' AND t.is_active
+WHERE s.status = 'queued' AND s.queue = %(queue)s AND t.is_active
   AND NOT (s.tenant_id = ANY(%(skip_tenants)s)) AND NOT (s.destination = ANY(%(skip_destinations)s))
   AND (p.max_concurrent_scans IS NULL OR COALESCE(r.n, 0) < p.max_concurrent_scans)
   AND COALESCE(b.n, 0) < %(per_destination)s
@@ -41,7 +41,7 @@ FOR UPDATE OF s SKIP LOCKED
 """
 
 
-def scan_claim_next(*, worker: str) -> str | None:
+def scan_claim_next(*, worker: str, queue: str = "scans") -> str | None:
     """Move the next eligible queued scan to running and return its id (None when nothing is eligible).
     Writes status, started_at, heartbeat_at, attempts and worker on that one scan. Safe to call from any
     number of workers at once."""
@@ -51,7 +51,7 @@ def scan_claim_next(*, worker: str) -> str | None:
     with transaction.atomic(), connection.cursor() as cursor:
         while True:
             cursor.execute(_CANDIDATE, {"skip_tenants": skip_tenants, "skip_destinations": skip_destinations,
-                                        "per_destination": per_destination})
+                                        "per_destination": per_destination, "queue": queue})
             row = cursor.fetchone()
             if row is None:
                 return None
@@ -80,19 +80,29 @@ def scan_claim_next(*, worker: str) -> str | None:
             return str(scan_id)
 
 
-def scans_eligible_count() -> int:
-    """How many queued scans could start now if workers were free (for the reconciler's token top-up)."""
+def scans_eligible_count() -> dict[str, int]:
+    """Per queue, how many queued scans could start now if workers were free (the reconciler's top-up).
+    A tenant's free slots are shared out over its queues in order, so the sum never exceeds its limit."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT COALESCE(sum(CASE WHEN p.max_concurrent_scans IS NULL THEN q.n
-                                     ELSE LEAST(q.n, GREATEST(p.max_concurrent_scans - q.running, 0)) END), 0)
-            FROM (SELECT tenant_id, count(*) FILTER (WHERE status = 'queued') AS n,
-                         count(*) FILTER (WHERE status = 'running') AS running
-                  FROM scans_scan WHERE status IN ('queued', 'running') GROUP BY tenant_id) q
+            SELECT q.queue, q.n, q.tenant_id, p.max_concurrent_scans,
+                   (SELECT count(*) FROM scans_scan r WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
+            FROM (SELECT tenant_id, queue, count(*) AS n FROM scans_scan WHERE status = 'queued'
+                  GROUP BY tenant_id, queue) q
             JOIN tenants_tenant t ON t.id = q.tenant_id
             JOIN tenants_plan p ON p.id = t.plan_id
-            WHERE t.is_active
+            WHERE t.is_active ORDER BY q.tenant_id, q.queue
             """
         )
-        return int(cursor.fetchone()[0])
+        eligible: dict[str, int] = {}
+        free: dict[int, int | None] = {}
+        for queue, waiting, tenant_id, limit, running in cursor.fetchall():
+            if tenant_id not in free:
+                free[tenant_id] = None if limit is None else max(0, limit - running)
+            take = waiting if free[tenant_id] is None else min(waiting, free[tenant_id])
+            if free[tenant_id] is not None:
+                free[tenant_id] -= take
+            if take:
+                eligible[queue] = eligible.get(queue, 0) + take
+        return eligible

@@ -77,6 +77,8 @@ class Scan(TenantOwned):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     estimated_completion = models.DateTimeField(null=True, blank=True)
     event_seq = models.PositiveIntegerField(default=0)  # last sequence number handed to a ScanEvent
+    # The Celery queue whose workers may claim it: "scans", or an engine's own queue ("scans.zap").
+    queue = models.CharField(max_length=64, default="scans")
 
     class Meta:
         indexes = [
@@ -206,3 +208,15 @@ class ScheduleRun(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["schedule", "scheduled_for"], name="schedule_run_once")]
+
+
+class Worker(models.Model):
+    """A Celery worker as it reported itself: the queues it consumes and the engines it has, with versions.
+    Not tenant-owned: workers serve every tenant."""
+
+    name = models.CharField(max_length=200, unique=True)
+    queues = ArrayField(models.CharField(max_length=64), default=list)
+    engines = models.JSONField(default=dict)  # {"nmap": {"version": "7.93", "path": "/usr/bin/nmap"}}
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    engines_checked_at = models.DateTimeField()

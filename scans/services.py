@@ -23,12 +23,13 @@ from engines.options import OptionTypeError
 from engines.registry import UnknownEngine, get_engine
 from scans.events import event_record
 from scans.models import Priority, Scan, ScanStatus
-from scans.plans import Plan, plan_for_engine, plan_for_scan_type
+from scans.plans import Plan, plan_engines, plan_for_engine, plan_for_scan_type
 from scans.profiles import SENTINEL_SCHEMA, ProfileError, plan_for_profile, plan_for_sentinel
 from scans.policy import admit
 from scans.quota import backlog_check, quota_check_locked
 from scans.selectors import as_uuid
 from scans.targets import Target, TargetError, parse_target
+from scans.workers import engines_require_live_worker, queue_for
 from tenants.services import tenant_oem_credit_consume
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,8 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
     token so a worker claims the next eligible scan. Not idempotent (see scan_submit)."""
     checked = scan_request_check(request)
     target = checked.target
+    queue = queue_for(plan_engines(checked.plan, required_only=True))
+    engines_require_live_worker(engines=plan_engines(checked.plan, required_only=True), queue=queue)
     backlog_check(tenant_id=tenant_id)
     with transaction.atomic():
         quota_check_locked(tenant_id=tenant_id)
@@ -163,11 +166,11 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
             engine=request.engine, scan_type=request.scan_type, profile=request.profile, options=checked.options,
             plan=checked.plan, priority=PRIORITY_NAMES[request.priority], tags=list(request.tags),
             timeout_s=checked.timeout_s, extra=request.extra,
-            idempotency_key=idempotency_key, request_digest=request.digest(target),
+            idempotency_key=idempotency_key, request_digest=request.digest(target), queue=queue,
         )
         event_record(tenant_id=tenant_id, scan_id=scan.pk, type="scan.queued",
                      payload={"target": scan.target_value, "priority": request.priority})
-        transaction.on_commit(lambda: scan_slots_offer(count=1))
+        transaction.on_commit(lambda: scan_slots_offer(count=1, queue=queue))
     return scan
 
 
@@ -252,13 +255,13 @@ def scan_cancel(*, tenant_id: int, scan_id: str) -> Scan:
     return scan
 
 
-def scan_slots_offer(*, count: int) -> None:
-    """Send `count` slot tokens to the scans queue; each lets one worker claim one eligible scan.
+def scan_slots_offer(*, count: int, queue: str = "scans") -> None:
+    """Send `count` slot tokens to `queue`; each lets one worker of that queue claim one eligible scan.
     Surplus tokens are harmless: a token that finds nothing eligible ends at once."""
     from scans.tasks import scan_slot_task  # tasks import services; this is the one lazy import back
 
     for _ in range(count):
-        scan_slot_task.delay()
+        scan_slot_task.apply_async(kwargs={"queue": queue}, queue=queue)
 
 
 def scans_reconcile(*, now=None) -> dict[str, int]:
@@ -290,18 +293,21 @@ def scans_reconcile(*, now=None) -> dict[str, int]:
             if changed:
                 event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="scan.failed",
                              payload={"status": "failed", "reason": reason})
-    missing = max(0, scans_eligible_count() - _tokens_waiting())
-    if missing:
-        scan_slots_offer(count=min(missing, 1000))
-    return {"requeued": requeued, "failed": failed, "tokens": missing}
+    sent = 0
+    for queue, eligible in scans_eligible_count().items():
+        missing = max(0, eligible - _tokens_waiting(queue))
+        if missing:
+            scan_slots_offer(count=min(missing, 1000), queue=queue)
+            sent += missing
+    return {"requeued": requeued, "failed": failed, "tokens": sent}
 
 
-def _tokens_waiting() -> int:
-    """Slot tokens already in the broker's scans queue (so the top-up does not pile them up)."""
+def _tokens_waiting(queue: str) -> int:
+    """Slot tokens already waiting in the broker's queue (so the top-up does not pile them up)."""
     from config.celery import app
 
     with app.connection_for_read() as connection:
         try:
-            return connection.default_channel.queue_declare("scans", passive=True).message_count
+            return connection.default_channel.queue_declare(queue, passive=True).message_count
         except connection.channel_errors:
             return 0  # never declared (a fresh or flushed broker): nothing waits in it

@@ -60,7 +60,7 @@ def secret_decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise SecretUnreadable("the webhook secret does not decrypt with SECRET_KEY or its fallbacks") from None
+        raise SecretUnreadable("a webhook secret does not decrypt with SECRET_KEY or its fallbacks") from None
 
 
 def signature_compute(secret: str, timestamp: int, body: bytes) -> str:

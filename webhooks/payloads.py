@@ -33,7 +33,8 @@ PING_EVENT = "ping"
 
 def payload_build(*, delivery_id: uuid.UUID, event: str, created_at: str, scan_id: str | None,
                   data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(delivery_id), "event": event, "created_at": created_at, "scan_id": scan_id, "data": data}
+    return {"id": str(delivery_id), "event": event, "created_at": created_at, "scan_id": scan_id,
+            "data": data}
 
 
 def payload_body(payload: dict[str, Any]) -> bytes:

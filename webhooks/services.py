@@ -26,8 +26,8 @@ from django.utils import timezone
 from config.errors import Conflict, ValidationFailed
 from scans.events import EVENT_TYPES
 from tenants.models import Tenant
-from webhooks.crypto import (SIGNATURE_HEADER, SecretUnreadable, secret_decrypt, secret_encrypt, secret_generate,
-                             signature_header)
+from webhooks.crypto import (SIGNATURE_HEADER, SecretUnreadable, secret_decrypt, secret_encrypt,
+                             secret_generate, signature_header)
 from webhooks.models import (CLAIMABLE_STATUSES, Delivery, DeliveryAttempt, DeliveryKind, DeliveryStatus,
                              Endpoint)
 from webhooks.payloads import PING_EVENT, payload_body, payload_build, request_headers
@@ -40,9 +40,9 @@ from webhooks.transport import Outcome, post
 from webhooks.validation import webhook_headers_validate, webhook_url_validate
 
 __all__ = [
-    "EndpointWithSecret", "deliveries_create_for_event", "deliveries_reap", "endpoint_create", "endpoint_delete",
-    "endpoint_ping", "endpoint_secret_rotate", "endpoint_update", "webhook_deliver", "webhook_headers_validate",
-    "webhook_url_validate",
+    "EndpointWithSecret", "deliveries_create_for_event", "deliveries_reap", "endpoint_create",
+    "endpoint_delete", "endpoint_ping", "endpoint_secret_rotate", "endpoint_update", "webhook_deliver",
+    "webhook_headers_validate", "webhook_url_validate",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def _events_validate(events: Any) -> list[str]:
     return list(dict.fromkeys(events))
 
 
-def endpoint_create(*, tenant_id: int, url: str, events: list[str], description: str = "") -> EndpointWithSecret:
+def endpoint_create(*, tenant_id: int, url: str, events: list[str],
+                    description: str = "") -> EndpointWithSecret:
     """Register an endpoint with a new signing secret. Writes one Endpoint (the secret encrypted); enqueues
     nothing. Not idempotent. Refuses an unsafe URL (422), unknown events (400) and more than
     LANTERN_WEBHOOK_MAX_ENDPOINTS endpoints per tenant (409)."""
@@ -83,12 +84,14 @@ def endpoint_create(*, tenant_id: int, url: str, events: list[str], description:
         if endpoint_count(tenant_id=tenant_id) >= limit:
             raise Conflict(f"A tenant may register at most {limit} webhooks")
         endpoint = Endpoint.objects.create(tenant_id=tenant_id, url=clean_url, events=clean_events,
-                                           description=description[:200], secret_encrypted=secret_encrypt(secret))
+                                           description=description[:200],
+                                           secret_encrypted=secret_encrypt(secret))
     return EndpointWithSecret(endpoint, secret)
 
 
-def endpoint_update(*, tenant_id: int, endpoint_id: Any, url: str | None = None, events: list[str] | None = None,
-                    description: str | None = None, is_active: bool | None = None) -> Endpoint:
+def endpoint_update(*, tenant_id: int, endpoint_id: Any, url: str | None = None,
+                    events: list[str] | None = None, description: str | None = None,
+                    is_active: bool | None = None) -> Endpoint:
     """Change the given fields of the tenant's endpoint; re-enabling it clears its failure count. Writes the
     Endpoint; enqueues nothing. Idempotent."""
     endpoint = endpoint_get(tenant_id=tenant_id, endpoint_id=endpoint_id)
@@ -112,14 +115,16 @@ def endpoint_delete(*, tenant_id: int, endpoint_id: Any) -> None:
     endpoint_get(tenant_id=tenant_id, endpoint_id=endpoint_id).delete()
 
 
-def endpoint_secret_rotate(*, tenant_id: int, endpoint_id: Any, overlap_s: int | None = None) -> EndpointWithSecret:
-    """Give the endpoint a new secret. For `overlap_s` seconds (default LANTERN_WEBHOOK_SECRET_OVERLAP_S; 0 for
-    none) the old one still signs, as a second v1 signature; a previous secret from an earlier rotation is
-    dropped. Writes the Endpoint; enqueues nothing. Not idempotent."""
+def endpoint_secret_rotate(*, tenant_id: int, endpoint_id: Any,
+                           overlap_s: int | None = None) -> EndpointWithSecret:
+    """Give the endpoint a new secret. For `overlap_s` seconds (default LANTERN_WEBHOOK_SECRET_OVERLAP_S; 0
+    for none) the old one still signs, as a second v1 signature; a previous secret from an earlier rotation
+    is dropped. Writes the Endpoint; enqueues nothing. Not idempotent."""
     overlap = settings.LANTERN_WEBHOOK_SECRET_OVERLAP_S if overlap_s is None else overlap_s
     if not 0 <= overlap <= settings.LANTERN_WEBHOOK_SECRET_OVERLAP_MAX_S:
-        raise ValidationFailed(f"overlap_seconds must be between 0 and {settings.LANTERN_WEBHOOK_SECRET_OVERLAP_MAX_S}",
-                               field="overlap_seconds")
+        raise ValidationFailed(
+            f"overlap_seconds must be between 0 and {settings.LANTERN_WEBHOOK_SECRET_OVERLAP_MAX_S}",
+            field="overlap_seconds")
     secret = secret_generate()
     now = timezone.now()
     with transaction.atomic():
@@ -140,9 +145,9 @@ def endpoint_ping(*, tenant_id: int, endpoint_id: Any) -> Delivery:
     enqueues its task after commit. Not idempotent: every call is a new ping."""
     endpoint = endpoint_get(tenant_id=tenant_id, endpoint_id=endpoint_id)
     now = timezone.now()
-    delivery = _delivery_new(tenant_id=tenant_id, kind=DeliveryKind.ENDPOINT, endpoint=endpoint, url=endpoint.url,
-                             dedupe_key=f"ping:{uuid.uuid4()}", event=PING_EVENT, scan_id=None,
-                             created_at=_iso(now), data={"webhook_id": str(endpoint.pk)})
+    delivery = _delivery_new(tenant_id=tenant_id, kind=DeliveryKind.ENDPOINT, endpoint=endpoint,
+                             url=endpoint.url, dedupe_key=f"ping:{uuid.uuid4()}", event=PING_EVENT,
+                             scan_id=None, created_at=_iso(now), data={"webhook_id": str(endpoint.pk)})
     with transaction.atomic():
         delivery.save(force_insert=True)
         _enqueue(tenant_id=tenant_id, delivery_id=delivery.pk)
@@ -153,10 +158,12 @@ def deliveries_create_for_event(*, tenant_id: int, message: dict[str, Any]) -> l
     """The outbox write for one scan event: a Delivery for each of the tenant's active endpoints subscribed to
     it and, for scan.completed / scan.failed / scan.cancelled, one for each per-scan receiver stored on the
     scan (Scan.extra "webhook" and "callback_url"). Enqueues each first attempt after commit; sends nothing.
-    Idempotent: the same event for the same receiver is one row (per-scan receivers are called once per scan)."""
+    Idempotent: the same event for the same receiver is one row (a per-scan receiver is called once per
+    scan)."""
     event, scan_id, seq = message["event"], message.get("scan_id"), message.get("seq")
     created_at, data = message.get("timestamp") or _iso(timezone.now()), message.get("data") or {}
-    common = {"tenant_id": tenant_id, "event": event, "scan_id": scan_id, "created_at": created_at, "data": data}
+    common = {"tenant_id": tenant_id, "event": event, "scan_id": scan_id, "created_at": created_at,
+              "data": data}
     rows = [_delivery_new(kind=DeliveryKind.ENDPOINT, endpoint=endpoint, url=endpoint.url,
                           dedupe_key=f"endpoint:{endpoint.pk}:{scan_id}:{seq}:{event}", **common)
             for endpoint in endpoints_for_event(tenant_id=tenant_id, event=event)]
@@ -197,7 +204,8 @@ def webhook_deliver(*, tenant_id: int, delivery_id: str) -> None:
     # One statement claims the row and checks the destination's in-flight count (the hot path of delivery).
     claimed = (Delivery.objects.for_tenant(tenant_id)
                .filter(pk=delivery.pk, status=delivery.status, attempts=delivery.attempts)
-               .annotate(busy=Coalesce(Subquery(busy), 0)).filter(busy__lt=settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT)
+               .annotate(busy=Coalesce(Subquery(busy), 0))
+               .filter(busy__lt=settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT)
                .update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
                        last_attempt_at=now))
     if not claimed:
@@ -226,7 +234,8 @@ def deliveries_reap(*, now: Any = None, batch: int = 500) -> dict[str, int]:
         for tenant_id, pk, status in queryset.values_list("tenant_id", "pk", "status")[:batch]:
             with transaction.atomic():
                 moved = (Delivery.objects.for_tenant(tenant_id).filter(pk=pk, status=status, **before)
-                         .update(status=DeliveryStatus.RETRYING if name == "reset" else status, next_attempt_at=now))
+                         .update(status=DeliveryStatus.RETRYING if name == "reset" else status,
+                                 next_attempt_at=now))
                 if moved:
                     counts[name] += 1
                     _enqueue(tenant_id=tenant_id, delivery_id=pk)
@@ -248,16 +257,16 @@ def _delivery_new(*, tenant_id: int, kind: str, url: str, dedupe_key: str, event
             destination = f"{parsed.raw_host.decode('ascii')}:{parsed.port or 0}".lower()
         except UrlRefused:
             destination = "invalid"
-    return Delivery(id=delivery_id, tenant_id=tenant_id, endpoint=endpoint, kind=kind, dedupe_key=dedupe_key[:200],
-                    scan_uuid=scan_id, event=event, url=url[:2048], destination=destination[:300],
-                    next_attempt_at=timezone.now(),
+    return Delivery(id=delivery_id, tenant_id=tenant_id, endpoint=endpoint, kind=kind,
+                    dedupe_key=dedupe_key[:200], scan_uuid=scan_id, event=event, url=url[:2048],
+                    destination=destination[:300], next_attempt_at=timezone.now(),
                     payload=payload_build(delivery_id=delivery_id, event=event, created_at=created_at,
                                           scan_id=scan_id, data=data))
 
 
 def _enqueue(*, tenant_id: int, delivery_id: uuid.UUID, countdown: float | None = None) -> None:
-    webhook_deliver_task.apply_async_on_commit(kwargs={"tenant_id": tenant_id, "delivery_id": str(delivery_id)},
-                                               countdown=countdown)
+    kwargs = {"tenant_id": tenant_id, "delivery_id": str(delivery_id)}
+    webhook_deliver_task.apply_async_on_commit(kwargs=kwargs, countdown=countdown)
 
 
 def _defer(delivery: Delivery, *, slow: bool) -> None:
@@ -335,7 +344,8 @@ def _settle(delivery: Delivery, outcome: Outcome, result: Verdict) -> None:
                                        status_code=outcome.status_code, latency_ms=outcome.latency_ms,
                                        error=outcome.error[:500], response_excerpt=outcome.excerpt)
         moved = (Delivery.objects.for_tenant(delivery.tenant_id)
-                 .filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=attempt).update(status=status, **fields))
+                 .filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=attempt)
+                 .update(status=status, **fields))
         if not moved:
             return
         if countdown is not None:
@@ -357,4 +367,5 @@ def _endpoint_track(delivery: Delivery, *, succeeded: bool) -> None:
     threshold = settings.LANTERN_WEBHOOK_DISABLE_AFTER
     if threshold and endpoints.filter(is_active=True, consecutive_failures__gte=threshold).update(
             is_active=False, disabled_reason=f"disabled after {threshold} failed deliveries in a row"):
-        logger.warning("webhook endpoint %s disabled after %s failed deliveries", delivery.endpoint_id, threshold)
+        logger.warning("webhook endpoint %s disabled after %s failed deliveries", delivery.endpoint_id,
+                       threshold)

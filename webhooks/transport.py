@@ -89,8 +89,9 @@ def post(pinned: PinnedUrl, body: bytes, headers: dict[str, str]) -> Outcome:
     limit = settings.LANTERN_WEBHOOK_RESPONSE_EXCERPT_BYTES
     started = time.monotonic()
     try:
-        with _client(pinned).stream("POST", pinned.request_url, content=body, extensions=extensions,
-                                    timeout=timeout, headers={**headers, "Host": pinned.host_header}) as response:
+        with _client(pinned).stream("POST", pinned.request_url, content=body, timeout=timeout,
+                                    headers={**headers, "Host": pinned.host_header},
+                                    extensions=extensions) as response:
             received = bytearray()
             for chunk in response.iter_raw():
                 received.extend(chunk)

@@ -19,8 +19,9 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Hop-by-hop headers, framing and routing headers, and the ones Lantern sets itself.
 FORBIDDEN_HEADERS = frozenset({
     "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
-    "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "trailers",
-    "upgrade", "expect", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
+    "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+    "trailers", "upgrade", "expect", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+    "x-real-ip",
 })
 _FORBIDDEN_PREFIXES = ("x-lantern-", "proxy-", "sec-")
 
@@ -42,15 +43,18 @@ def webhook_headers_validate(headers: Any, *, field: str = "webhook.headers") ->
     clean: list[dict[str, str]] = []
     for index, item in enumerate(headers):
         where = f"{field}[{index}]"
-        if not isinstance(item, dict) or set(item) - {"key", "value"} or not isinstance(item.get("key"), str) \
-                or not isinstance(item.get("value", ""), str):
-            raise ValidationFailed(f"{where} must be an object with a string key and a string value", field=where)
+        well_formed = (isinstance(item, dict) and not set(item) - {"key", "value"}
+                       and isinstance(item.get("key"), str) and isinstance(item.get("value", ""), str))
+        if not well_formed:
+            raise ValidationFailed(f"{where} must be an object with a string key and a string value",
+                                   field=where)
         key, value = item["key"].strip(), item.get("value", "").strip(" \t")
         if not key or len(key) > MAX_HEADER_NAME or not _TOKEN.match(key):
             raise ValidationFailed(f"{where}: {key[:40]!r} is not a valid header name", field=f"{where}.key")
         lowered = key.lower()
         if lowered in FORBIDDEN_HEADERS or lowered.startswith(_FORBIDDEN_PREFIXES):
-            raise ValidationFailed(f"{where}: the {key} header cannot be set on a webhook", field=f"{where}.key")
+            raise ValidationFailed(f"{where}: the {key} header cannot be set on a webhook",
+                                   field=f"{where}.key")
         if lowered in seen:
             raise ValidationFailed(f"{where}: the {key} header is given twice", field=f"{where}.key")
         if any(ch in "\r\n\x00" for ch in value) or any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F
@@ -60,8 +64,9 @@ def webhook_headers_validate(headers: Any, *, field: str = "webhook.headers") ->
         if not value.isascii():
             raise ValidationFailed(f"{where}: the value of {key} must be ASCII", field=f"{where}.value")
         if len(value) > MAX_HEADER_VALUE:
-            raise ValidationFailed(f"{where}: the value of {key} is longer than {MAX_HEADER_VALUE} characters",
-                                   field=f"{where}.value")
+            raise ValidationFailed(
+                f"{where}: the value of {key} is longer than {MAX_HEADER_VALUE} characters",
+                field=f"{where}.value")
         seen.add(lowered)
         total += len(key) + len(value)
         clean.append({"key": key, "value": value})

@@ -1,6 +1,6 @@
 """Tests: the real PostgreSQL and Redis, loopback-only targets, a separate Redis database."""
 
-from config.env import env_int, env_str
+from config.env import env_bool, env_int, env_str
 from config.settings.base import *  # noqa: F401,F403
 from config.settings.base import DATABASES, REDIS_URL
 
@@ -10,6 +10,10 @@ LANTERN_EXCLUDED_PORTS = env_str("LANTERN_EXCLUDED_PORTS", "2024")
 LANTERN_LOOPBACK_NAMES = ["scanme.lantern.test=127.0.0.1"]
 # Every test target is 127.0.0.1: the politeness cap is exercised by its own tests, not by all of them.
 LANTERN_MAX_SCANS_PER_DESTINATION = env_int("LANTERN_MAX_SCANS_PER_DESTINATION", 1000)
+# In-process API tests have no worker; the tests of this rule turn it on (the live stack reports anyway).
+LANTERN_REQUIRE_LIVE_ENGINES = env_bool("LANTERN_REQUIRE_LIVE_ENGINES", False)
+# Transactional tests empty every table after each test; a live worker's row must come back quickly.
+LANTERN_WORKER_REPORT_S = env_int("LANTERN_WORKER_REPORT_S", 2)
 
 DATABASES["default"]["TEST"] = {"NAME": env_str("LANTERN_TEST_DB", "test_lantern")}
 # Keep connections short: the live worker and server in the tests share the test database.

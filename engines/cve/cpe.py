@@ -74,10 +74,10 @@ def _parse_uri(text: str) -> Cpe:
     if len(parts) > 7:
         raise CpeError(f"a CPE 2.2 URI has at most 7 components: {text!r}")
     values = [_uri_value(part) for part in parts] + [ANY] * (7 - len(parts))
-    edition = parts[4] if len(parts) > 4 else ""
+    edition = parts[5] if len(parts) > 5 else ""
     if edition.startswith("~"):
         packed = (edition.split("~") + [""] * 6)[1:6]  # ~edition~sw_edition~target_sw~target_hw~other
-        values[4] = _uri_value(packed[0])
+        values[5] = _uri_value(packed[0])
         values += [_uri_value(item) for item in packed[1:]]
     else:
         values += [ANY] * 4

@@ -41,7 +41,7 @@ def version_tokens(version: str) -> tuple[Token, ...]:
 def compare_versions(left: str, right: str) -> int:
     """-1, 0 or 1 as `left` is older than, equal to or newer than `right`."""
     a, b = version_tokens(left), version_tokens(right)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x == y:
             continue
         if isinstance(x, int) and isinstance(y, int):
@@ -81,6 +81,4 @@ def in_range(version: str, *, start_including: str = "", start_excluding: str = 
         return False
     if end_including and compare_versions(version, end_including) > 0:
         return False
-    if end_excluding and compare_versions(version, end_excluding) >= 0:
-        return False
-    return True
+    return not (end_excluding and compare_versions(version, end_excluding) >= 0)

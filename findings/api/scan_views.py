@@ -8,8 +8,16 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from findings.api.serializers import (ComplianceQuery, DiffQuery, ScanExportQuery, ScanFindingsQuery,
-                                      finding_summary, iso, occurrence_items, page_body)
+from findings.api.serializers import (
+    ComplianceQuery,
+    DiffQuery,
+    ScanExportQuery,
+    ScanFindingsQuery,
+    finding_summary,
+    iso,
+    occurrence_items,
+    page_body,
+)
 from findings.api.streaming import JsonErrorsNegotiation, export_response
 from findings.compliance.selectors import scan_compliance
 from findings.diff.selectors import ScanDiff, scan_diff

@@ -3,8 +3,13 @@
 
 from django.urls import path
 
-from findings.api.scan_views import (ScanComplianceApi, ScanDiffApi, ScanEntitiesApi, ScanExportApi,
-                                     ScanFindingsApi)
+from findings.api.scan_views import (
+                                     ScanComplianceApi,
+                                     ScanDiffApi,
+                                     ScanEntitiesApi,
+                                     ScanExportApi,
+                                     ScanFindingsApi,
+)
 from findings.api.views import FindingDetailApi, FindingExportApi, FindingListApi
 
 urlpatterns = [

@@ -6,8 +6,15 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from findings.api.serializers import (FindingExportQuery, FindingListQuery, FindingPatchInput, filters_from,
-                                      finding_detail, finding_item, page_body)
+from findings.api.serializers import (
+    FindingExportQuery,
+    FindingListQuery,
+    FindingPatchInput,
+    filters_from,
+    finding_detail,
+    finding_item,
+    page_body,
+)
 from findings.api.streaming import JsonErrorsNegotiation, export_response
 from findings.selectors import finding_get, finding_list, finding_status_history, findings_for_export, page_of
 from findings.services import StatusChange, finding_status_set

@@ -63,15 +63,15 @@ def compliance_report(framework: Framework, *, engines_ran: Iterable[str], findi
             continue
         item = {"id": str(finding.uuid), "title": finding.title, "severity": finding.severity,
                 "status": finding.status, "tool": finding.tool, "affected_component": finding.affected_component}
-        for control in finding_controls(framework, finding):
-            failing[control].append(item)
+        for control_id in finding_controls(framework, finding):
+            failing[control_id].append(item)
     for service in services:
         for rule in framework.service_rules:
             if _rule_matches(rule, service):
                 entry = {"rule": rule.id, "title": rule.title, "host": service.host, "port": service.port,
                          "protocol": service.protocol, "service": service.service or None}
-                for control in rule.controls:
-                    exposed[control].append(entry)
+                for control_id in rule.controls:
+                    exposed[control_id].append(entry)
     controls = []
     for control in framework.controls:
         assessed_by = sorted(control.engines & ran)

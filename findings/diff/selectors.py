@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from findings.models import Finding, FindingOccurrence
+from findings.selectors import SEVERITY_RANK
 from scans.models import Scan, ScanStatus, Service
 from scans.selectors import scan_get
 
@@ -67,6 +68,10 @@ def _open_ports(tenant_id: int, scan: Scan | None) -> dict[Port, Port]:
     return {port: port for port in ports}
 
 
+def _port_order(port: Port) -> tuple[str, int, str]:
+    return port.host, port.port, port.protocol
+
+
 def scan_diff(*, tenant_id: int, scan: Scan, against: Any = None) -> ScanDiff:
     """Compare `scan` with `against` (a Scan, a scan id, or None for the previous comparable scan)."""
     if against is None:
@@ -85,14 +90,14 @@ def scan_diff(*, tenant_id: int, scan: Scan, against: Any = None) -> ScanDiff:
             .order_by("pk")} if current or previous else {}
 
     def pick(ids: set[int]) -> list[Finding]:
-        return [rows[pk] for pk in sorted(ids) if pk in rows]
+        """Worst first, then in the order the findings were first stored."""
+        return sorted((rows[pk] for pk in ids if pk in rows), key=lambda f: (-SEVERITY_RANK[f.severity], f.pk))
 
     now_open, before_open = _open_ports(tenant_id, scan), _open_ports(tenant_id, baseline)
-    key = lambda port: (port.host, port.port, port.protocol)  # noqa: E731
     return ScanDiff(
         scan=scan, against=baseline,
         new=pick(appeared - seen_before), reopened=pick(appeared & seen_before),
         unchanged=pick(current & previous), fixed=pick(previous - current),
-        ports_opened=sorted((now_open[p] for p in now_open.keys() - before_open.keys()), key=key),
-        ports_closed=sorted((before_open[p] for p in before_open.keys() - now_open.keys()), key=key),
+        ports_opened=sorted((now_open[p] for p in now_open.keys() - before_open.keys()), key=_port_order),
+        ports_closed=sorted((before_open[p] for p in before_open.keys() - now_open.keys()), key=_port_order),
     )

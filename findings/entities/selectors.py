@@ -25,7 +25,8 @@ def _iso(value: Any) -> str | None:
 
 
 def _certificate_id(certificate: Certificate) -> str:
-    return f"certificate:{certificate.fingerprint_sha256 or f'{certificate.host}:{certificate.port}:{certificate.serial}'}"
+    fallback = f"{certificate.host}:{certificate.port}:{certificate.serial}"
+    return f"certificate:{certificate.fingerprint_sha256 or fallback}"
 
 
 def scan_entities(*, tenant_id: int, scan: Scan) -> dict[str, list[dict[str, Any]]]:
@@ -71,7 +72,7 @@ def scan_entities(*, tenant_id: int, scan: Scan) -> dict[str, list[dict[str, Any
                 "signature_algorithm": certificate.signature_algorithm or None,
                 "fingerprint_sha256": certificate.fingerprint_sha256 or None, "serial": certificate.serial or None,
                 "chain_position": certificate.chain_position}})
-        owner = service_ids.get(certificate.service_id or 0) or target_ids.get(certificate.host)
+        owner: str | None = service_ids.get(certificate.service_id or 0) or target_ids.get(certificate.host)
         if owner:
             association = {"from": owner, "to": certificate_id, "type": "presents_certificate"}
             if association not in associations:

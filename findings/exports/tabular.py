@@ -66,11 +66,9 @@ def csv_chunks(findings: Iterable[Finding]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    rows = 0
-    for finding in findings:
+    for rows, finding in enumerate(findings, start=1):
         data = finding_export(finding)
         writer.writerow([safe_cell(data[column]) for column in CSV_COLUMNS])
-        rows += 1
         if rows % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

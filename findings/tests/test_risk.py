@@ -8,8 +8,10 @@ from findings.risk import Exposure, finding_weight, risk_score
 from findings.selectors import scan_risk, target_risk
 from findings.tests.factories import ingest, make_scan, make_service, record
 
+HIDDEN = Exposure()
 
-def score(*groups, exposure=Exposure()):
+
+def score(*groups, exposure=HIDDEN):
     return risk_score(list(groups), exposure).score
 
 

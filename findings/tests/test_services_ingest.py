@@ -8,6 +8,7 @@ from django.utils import timezone
 from config.errors import NotFound
 from engines.records import Severity
 from findings.models import Finding, FindingOccurrence
+from findings.services import findings_ingest
 from findings.tests.factories import ingest, make_scan, record
 
 
@@ -85,7 +86,6 @@ def test_same_fingerprint_in_two_tenants_is_two_findings(tenant_a, tenant_b):
 def test_another_tenants_scan_is_refused_and_nothing_is_written(tenant_a, tenant_b):
     theirs = make_scan(tenant_b.tenant_id)
     with pytest.raises(NotFound):
-        from findings.services import findings_ingest
         findings_ingest(tenant_id=tenant_a.tenant_id, scan_id=str(theirs.pk), records=[record("a")],
                         seen_at=timezone.now())
     assert Finding.objects.count() == 0 and FindingOccurrence.objects.count() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import islice
 
@@ -36,7 +36,7 @@ class LoadStats:
 def _when(value: str) -> datetime | None:
     parsed = parse_datetime(value) if value else None
     if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)  # NVD writes UTC without an offset
+        parsed = timezone.make_aware(parsed, UTC)  # NVD writes UTC without an offset
     return parsed
 
 

@@ -5,7 +5,10 @@ from scans.api.views import ScanCollectionApi, ScanDetailApi, ScanQuotaApi, Scan
 from scans.api.schedule_views import (ScheduleCollectionApi, ScheduleDetailApi, SchedulePauseApi,
                                       ScheduleResumeApi)
 
+from scans.api.engine_views import EngineListApi
+
 urlpatterns = [
+    path("engines", EngineListApi.as_view(), name="engine-list"),
     path("scans", ScanCollectionApi.as_view(), name="scan-collection"),
     path("scans/quota", ScanQuotaApi.as_view(), name="scan-quota"),
     path("scans/schedules", ScheduleCollectionApi.as_view(), name="schedule-collection"),

@@ -44,7 +44,7 @@ def test_a_startup_tenant_runs_one_scan_and_its_backlog_does_not_block_others(db
     queue(startup, "critical", age_s=20)
     theirs = queue(other, "low", age_s=1)
     assert scan_claim_next(worker="w") == first
-    assert scans_eligible_count() == 1
+    assert scans_eligible_count() == {"scans": 1}
     assert scan_claim_next(worker="w") == theirs  # the startup tenant's second scan waits, holding no slot
     assert scan_claim_next(worker="w") is None
     Scan.objects.filter(pk=first).update(status="completed")

@@ -166,3 +166,18 @@ def test_the_api_docs_and_their_assets_are_served_by_daphne_offline(live_stack):
             assert client.get(asset).status_code == 200, asset
         assert client.get("/api/schema/").status_code == 200
         assert client.get("/static/admin/css/base.css").status_code == 200
+
+
+def test_the_worker_reports_its_engines_and_their_versions(live_stack):
+    key = make_key(live_stack, "acme")
+    deadline = time.monotonic() + 30
+    with httpx.Client(base_url=live_stack["http"], headers={"X-API-Key": key}, timeout=10) as client:
+        while True:
+            engines = {item["name"]: item for item in client.get("/api/v1/engines").json()["items"]}
+            if engines["nmap"]["available"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    nmap = engines["nmap"]["available_on"][0]
+    assert nmap["version"].startswith("7.") and "scans" in nmap["queues"]
+    assert engines["sqlmap"]["available"] and engines["trivy"]["available"]
+    assert not engines["zap"]["available"] and not engines["nuclei"]["available"]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("webhooks/<str:endpoint_id>", route(WebhookGetApi, WebhookUpdateApi, WebhookDeleteApi),
          name="webhook-detail"),
     path("webhooks/<str:endpoint_id>/ping", route(WebhookPingApi), name="webhook-ping"),
-    path("webhooks/<str:endpoint_id>/rotate-secret", route(WebhookSecretRotateApi), name="webhook-rotate-secret"),
+    path("webhooks/<str:endpoint_id>/rotate-secret", route(WebhookSecretRotateApi),
+         name="webhook-rotate-secret"),
     path("webhooks/<str:endpoint_id>/deliveries", route(WebhookDeliveryListApi), name="webhook-deliveries"),
 ]

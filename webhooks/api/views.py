@@ -33,7 +33,8 @@ class WebhookListApi(TenantAPIView):
 class WebhookCreateApi(TenantAPIView):
     required_scopes = {"POST": MANAGE}
 
-    @extend_schema(tags=TAGS, request=WebhookCreateInput, summary="Register a webhook (the secret is shown once)")
+    @extend_schema(tags=TAGS, request=WebhookCreateInput,
+                   summary="Register a webhook (the secret is shown once)")
     def post(self, request):
         data = self.validate_input(WebhookCreateInput, request.data)
         created = endpoint_create(tenant_id=self.tenant_id, url=data["url"], events=data["events"],

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TenantKey, client_for, make_tenant, tenant_a, tenant_b  # noqa: F401  (shared fixtures)
+from tests.conftest import TenantKey, client_for, make_tenant, tenant_a, tenant_b  # noqa: F401  (shared)
 from tests.stack.conftest import live_stack  # noqa: F401
 from webhooks.tasks import webhook_deliver_task
 
@@ -34,8 +34,8 @@ class Outbox:
     queued: list[tuple[dict[str, Any], float | None]] = field(default_factory=list)
     countdowns: list[float | None] = field(default_factory=list)
 
-    def apply_async(self, args: Any = None, kwargs: dict[str, Any] | None = None, countdown: float | None = None,
-                    **options: Any) -> None:
+    def apply_async(self, args: Any = None, kwargs: dict[str, Any] | None = None,
+                    countdown: float | None = None, **options: Any) -> None:
         self.queued.append((json.loads(json.dumps(kwargs)), countdown))
         self.countdowns.append(countdown)
 
@@ -50,6 +50,10 @@ class Outbox:
                 webhook_deliver(**kwargs)
             done += 1
         return done
+
+    def committed(self) -> Any:
+        """A block whose on-commit callbacks (the enqueues) run at its end, as after a real commit."""
+        return self.capture(execute=True)
 
     def run_one(self) -> None:
         from webhooks.services import webhook_deliver

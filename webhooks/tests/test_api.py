@@ -174,12 +174,11 @@ def test_rotation_returns_a_new_secret_once_and_keeps_the_old_one_for_the_overla
     assert too_long.status_code == 400 and too_long.json()["error"]["field"] == "overlap_seconds"
 
 
-def test_ping_queues_a_signed_delivery_that_shows_in_the_log(client_for, tenant_a, outbox,
-                                                             django_capture_on_commit_callbacks):
+def test_ping_queues_a_signed_delivery_that_shows_in_the_log(client_for, tenant_a, outbox):
     with Receiver() as receiver:
         client = client_for(tenant_a)
         created = register(client, url=receiver.url).json()
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             response = client.post(f"{WEBHOOKS}/{created['id']}/ping")
         assert response.status_code == 202
         queued = response.json()
@@ -198,11 +197,11 @@ def test_ping_queues_a_signed_delivery_that_shows_in_the_log(client_for, tenant_
     assert [(a["attempt"], a["status_code"]) for a in entry["attempt_log"]] == [(1, 200)]
 
 
-def test_the_delivery_log_filters_by_status(client_for, tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_the_delivery_log_filters_by_status(client_for, tenant_a, outbox):
     with Receiver(status=404) as receiver:
         client = client_for(tenant_a)
         endpoint_id = register(client, url=receiver.url).json()["id"]
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             client.post(f"{WEBHOOKS}/{endpoint_id}/ping")
             client.post(f"{WEBHOOKS}/{endpoint_id}/ping")
         outbox.run()

@@ -28,11 +28,11 @@ def event_message(event="scan.completed", seq=7, data=None, scan_id=None):
 
 
 @pytest.fixture
-def send(tenant_a, outbox, django_capture_on_commit_callbacks):
+def send(tenant_a, outbox):
     """Register an endpoint at `url`, queue one event for it, run the outbox; (endpoint+secret, delivery)."""
     def run(url, *, event="scan.completed", rounds=100):
         created = endpoint_create(tenant_id=tenant_a.tenant_id, url=url, events=[event])
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             deliveries_create_for_event(tenant_id=tenant_a.tenant_id, message=event_message(event))
         outbox.run(limit=rounds)
         return created, Delivery.objects.get(endpoint=created.endpoint)
@@ -136,17 +136,17 @@ def test_a_slow_receiver_times_out_after_the_read_timeout_not_its_30_seconds(sen
     assert 900 <= delivery.last_latency_ms < 3000
 
 
-def test_during_a_rotation_overlap_both_secrets_sign(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_during_a_rotation_overlap_both_secrets_sign(tenant_a, outbox):
     with Receiver() as receiver:
         old = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
         new = endpoint_secret_rotate(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk, overlap_s=3600)
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk)
         outbox.run()
         # after the overlap only the new secret signs
         Endpoint.objects.filter(pk=old.endpoint.pk).update(
             previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk)
         outbox.run()
         during, after = receiver.wait_for(2)
@@ -161,12 +161,11 @@ def test_during_a_rotation_overlap_both_secrets_sign(tenant_a, outbox, django_ca
     assert not signature_verify(after.headers["x-lantern-signature"], after.body, old.secret)
 
 
-def test_rotation_without_overlap_stops_the_old_secret_at_once(tenant_a, outbox,
-                                                                 django_capture_on_commit_callbacks):
+def test_rotation_without_overlap_stops_the_old_secret_at_once(tenant_a, outbox):
     with Receiver() as receiver:
         old = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
         new = endpoint_secret_rotate(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk, overlap_s=0)
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk)
         outbox.run()
         (request,) = receiver.wait_for(1)
@@ -174,14 +173,14 @@ def test_rotation_without_overlap_stops_the_old_secret_at_once(tenant_a, outbox,
     assert not signature_verify(request.headers["x-lantern-signature"], request.body, old.secret)
 
 
-def test_a_duplicate_task_sends_nothing_more(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_a_duplicate_task_sends_nothing_more(tenant_a, outbox):
     with Receiver() as receiver:
         created = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             delivery = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         kwargs, _ = outbox.queued[0]
         outbox.run()
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             webhook_deliver(**kwargs)
             webhook_deliver(tenant_id=tenant_a.tenant_id, delivery_id=str(uuid.uuid4()))
     assert receiver.count == 1
@@ -189,22 +188,21 @@ def test_a_duplicate_task_sends_nothing_more(tenant_a, outbox, django_capture_on
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 1)
 
 
-def test_another_tenants_id_in_a_task_finds_nothing(tenant_a, tenant_b, outbox, django_capture_on_commit_callbacks):
+def test_another_tenants_id_in_a_task_finds_nothing(tenant_a, tenant_b, outbox):
     with Receiver() as receiver:
         created = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             delivery = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         webhook_deliver(tenant_id=tenant_b.tenant_id, delivery_id=str(delivery.pk))
     assert receiver.count == 0
     assert Delivery.objects.get().status == DeliveryStatus.PENDING
 
 
-def test_a_busy_destination_defers_without_counting_an_attempt(tenant_a, outbox, settings,
-                                                                django_capture_on_commit_callbacks):
+def test_a_busy_destination_defers_without_counting_an_attempt(tenant_a, outbox, settings):
     settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT = 1
     with Receiver() as receiver:
         created = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             busy = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
             waiting = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         # a busy but fast destination: try again in a moment
@@ -228,37 +226,37 @@ def test_a_busy_destination_defers_without_counting_an_attempt(tenant_a, outbox,
 
 
 def test_an_endpoint_failing_in_a_row_is_disabled_and_a_success_resets_the_count(
-        tenant_a, outbox, settings, django_capture_on_commit_callbacks):
+        tenant_a, outbox, settings):
     settings.LANTERN_WEBHOOK_DISABLE_AFTER = 3
     with Receiver(status=410) as receiver:
         created = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
         endpoint_id = created.endpoint.pk
         for _ in range(2):
-            with django_capture_on_commit_callbacks(execute=True):
+            with outbox.committed():
                 endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint_id)
         outbox.run()
         assert Endpoint.objects.get(pk=endpoint_id).consecutive_failures == 2
         receiver.status = 200
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint_id)
         outbox.run()
         assert Endpoint.objects.get(pk=endpoint_id).consecutive_failures == 0
         receiver.status = 410
         for _ in range(3):
-            with django_capture_on_commit_callbacks(execute=True):
+            with outbox.committed():
                 endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint_id)
         outbox.run()
     endpoint = Endpoint.objects.get(pk=endpoint_id)
     assert (endpoint.is_active, endpoint.consecutive_failures) == (False, 3)
     assert endpoint.disabled_reason == "disabled after 3 failed deliveries in a row"
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         created_now = deliveries_create_for_event(tenant_id=tenant_a.tenant_id, message=event_message())
     assert created_now == []  # a disabled endpoint gets no new deliveries
 
 
-def test_the_reaper_recovers_lost_attempts_and_lost_messages(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_the_reaper_recovers_lost_attempts_and_lost_messages(tenant_a, outbox):
     created = endpoint_create(tenant_id=tenant_a.tenant_id, url="http://127.0.0.1:9/h", events=["scan.completed"])
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         lost_attempt = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         lost_message = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         on_time = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
@@ -266,19 +264,19 @@ def test_the_reaper_recovers_lost_attempts_and_lost_messages(tenant_a, outbox, d
     long_ago = timezone.now() - timedelta(hours=2)
     Delivery.objects.filter(pk=lost_attempt.pk).update(status=DeliveryStatus.SENDING, claimed_at=long_ago, attempts=1)
     Delivery.objects.filter(pk=lost_message.pk).update(next_attempt_at=long_ago)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         assert deliveries_reap() == {"reset": 1, "requeued": 1}
     assert sorted(q[0]["delivery_id"] for q in outbox.queued) == sorted([str(lost_attempt.pk), str(lost_message.pk)])
     assert Delivery.objects.get(pk=lost_attempt.pk).status == DeliveryStatus.RETRYING
     assert Delivery.objects.get(pk=on_time.pk).status == DeliveryStatus.PENDING
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         assert deliveries_reap() == {"reset": 0, "requeued": 0}  # nothing is re-enqueued twice
 
 
-def test_a_deleted_endpoints_queued_delivery_sends_nothing(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_a_deleted_endpoints_queued_delivery_sends_nothing(tenant_a, outbox):
     with Receiver() as receiver:
         created = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         created.endpoint.delete()
         outbox.run()

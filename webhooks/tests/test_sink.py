@@ -29,7 +29,7 @@ def completed(scan, seq=9):
 
 
 def test_scan_completed_creates_deliveries_for_the_matching_endpoint_and_the_per_scan_webhook(
-        tenant_a, tenant_b, outbox, django_capture_on_commit_callbacks):
+        tenant_a, tenant_b, outbox):
     with Receiver() as endpoint_receiver, Receiver() as scan_receiver:
         # given one subscribed and one unsubscribed endpoint, another tenant's endpoint, and a scan with a webhook
         subscribed = endpoint_create(tenant_id=tenant_a.tenant_id, url=endpoint_receiver.url,
@@ -39,7 +39,7 @@ def test_scan_completed_creates_deliveries_for_the_matching_endpoint_and_the_per
         scan = make_scan(tenant_a, webhook={"url": scan_receiver.url, "headers": [
             {"key": "Authorization", "value": "Bearer their-token"}, {"key": "X-Team", "value": "blue"}]})
         # when the scan completes
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
         # then two deliveries wait in the outbox, enqueued, and nothing was sent by the sink
         rows = Delivery.objects.order_by("kind")
@@ -59,21 +59,20 @@ def test_scan_completed_creates_deliveries_for_the_matching_endpoint_and_the_per
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
 
 
-def test_the_same_event_twice_creates_nothing_more(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_the_same_event_twice_creates_nothing_more(tenant_a, outbox):
     endpoint_create(tenant_id=tenant_a.tenant_id, url="http://127.0.0.1:9/h", events=["scan.completed"])
     scan = make_scan(tenant_a, webhook={"url": "http://127.0.0.1:9/w", "headers": []})
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
         on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
     assert Delivery.objects.count() == 2 and len(outbox.queued) == 2
 
 
-def test_the_per_scan_webhook_is_called_once_per_scan_and_only_on_completion(tenant_a, outbox,
-                                                                             django_capture_on_commit_callbacks):
+def test_the_per_scan_webhook_is_called_once_per_scan_and_only_on_completion(tenant_a, outbox):
     scan = make_scan(tenant_a, webhook={"url": "http://127.0.0.1:9/w"})
     started = {**completed(scan, seq=2), "event": "scan.started", "data": {}}
     cancelled = {**completed(scan, seq=10), "event": "scan.cancelled"}
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         on_scan_event(tenant_id=tenant_a.tenant_id, message=started)
         assert Delivery.objects.count() == 0
         on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
@@ -81,10 +80,10 @@ def test_the_per_scan_webhook_is_called_once_per_scan_and_only_on_completion(ten
     assert list(Delivery.objects.values_list("kind", "event")) == [(DeliveryKind.SCAN_WEBHOOK, "scan.completed")]
 
 
-def test_a_seed_002_callback_url_gets_the_completion(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_a_seed_002_callback_url_gets_the_completion(tenant_a, outbox):
     with Receiver() as receiver:
         scan = make_scan(tenant_a, callback_url=receiver.url)
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             on_scan_event(tenant_id=tenant_a.tenant_id, message={**completed(scan), "event": "scan.failed"})
         outbox.run()
         (request,) = receiver.wait_for(1)
@@ -92,10 +91,9 @@ def test_a_seed_002_callback_url_gets_the_completion(tenant_a, outbox, django_ca
     assert Delivery.objects.get().kind == DeliveryKind.SCAN_CALLBACK
 
 
-def test_a_plain_http_callback_to_a_public_host_is_refused_at_delivery(tenant_a, outbox,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_plain_http_callback_to_a_public_host_is_refused_at_delivery(tenant_a, outbox):
     scan = make_scan(tenant_a, callback_url="http://hooks.example.test/cb")
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
     outbox.run()
     delivery = Delivery.objects.get()
@@ -103,10 +101,10 @@ def test_a_plain_http_callback_to_a_public_host_is_refused_at_delivery(tenant_a,
                                                       "refused: the URL must use https://")
 
 
-def test_per_scan_headers_are_checked_again_before_sending(tenant_a, outbox, django_capture_on_commit_callbacks):
+def test_per_scan_headers_are_checked_again_before_sending(tenant_a, outbox):
     with Receiver() as receiver:
         scan = make_scan(tenant_a, webhook={"url": receiver.url, "headers": [{"key": "Host", "value": "evil"}]})
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
         outbox.run()
     delivery = Delivery.objects.get()
@@ -114,22 +112,20 @@ def test_per_scan_headers_are_checked_again_before_sending(tenant_a, outbox, dja
     assert receiver.count == 0
 
 
-def test_another_tenants_scan_id_brings_no_per_scan_delivery(tenant_a, tenant_b, outbox,
-                                                             django_capture_on_commit_callbacks):
+def test_another_tenants_scan_id_brings_no_per_scan_delivery(tenant_a, tenant_b, outbox):
     scan = make_scan(tenant_b, webhook={"url": "http://127.0.0.1:9/w"})
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
     assert Delivery.objects.count() == 0
 
 
-def test_events_recorded_on_the_stream_reach_the_sink_after_commit(tenant_a, outbox, settings,
-                                                                   django_capture_on_commit_callbacks):
+def test_events_recorded_on_the_stream_reach_the_sink_after_commit(tenant_a, outbox, settings):
     settings.LANTERN_EVENT_SINKS = ["webhooks.sinks.on_scan_event"]
     scan_events._sinks.cache_clear()
     try:
         endpoint_create(tenant_id=tenant_a.tenant_id, url="http://127.0.0.1:9/h", events=["progress"])
         scan = make_scan(tenant_a)
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             event = scan_events.event_record(tenant_id=tenant_a.tenant_id, scan_id=scan.pk, type="progress",
                                              payload={"progress": 40})
             assert Delivery.objects.count() == 0  # nothing before the commit
@@ -142,14 +138,13 @@ def test_events_recorded_on_the_stream_reach_the_sink_after_commit(tenant_a, out
     assert len(outbox.queued) == 1
 
 
-def test_a_slow_receiver_does_not_hold_up_another_tenants_delivery(tenant_a, tenant_b, outbox,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_slow_receiver_does_not_hold_up_another_tenants_delivery(tenant_a, tenant_b, outbox):
     # given tenant a's receiver sleeps 30 s and tenant b's answers at once, both queued on one worker
     with Receiver(delay_s=30) as slow, Receiver() as fast:
         endpoint_create(tenant_id=tenant_a.tenant_id, url=slow.url, events=["scan.completed"])
         endpoint_create(tenant_id=tenant_b.tenant_id, url=fast.url, events=["scan.completed"])
         scan_a, scan_b = make_scan(tenant_a), make_scan(tenant_b)
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan_a))
             on_scan_event(tenant_id=tenant_b.tenant_id, message=completed(scan_b))
         # when the worker takes a's delivery first, then b's
@@ -165,8 +160,8 @@ def test_a_slow_receiver_does_not_hold_up_another_tenants_delivery(tenant_a, ten
 
 
 @pytest.mark.parametrize("webhook", [None, "http://127.0.0.1:9/w", {"headers": []}, {"url": ""}])
-def test_malformed_scan_webhooks_are_ignored(tenant_a, outbox, django_capture_on_commit_callbacks, webhook):
+def test_malformed_scan_webhooks_are_ignored(tenant_a, outbox, webhook):
     scan = make_scan(tenant_a, webhook=webhook)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         on_scan_event(tenant_id=tenant_a.tenant_id, message=completed(scan))
     assert Delivery.objects.count() == 0

@@ -134,15 +134,14 @@ def test_a_public_address_is_accepted(production_like, monkeypatch):
     assert ssrf.address_refusal(ipaddress.ip_address("64:ff9b::808:808")) is None  # NAT64 of a public address
 
 
-def test_dns_rebinding_is_refused_at_delivery_and_nothing_is_sent(tenant_a, production_like, monkeypatch, outbox,
-                                                                   django_capture_on_commit_callbacks):
+def test_dns_rebinding_is_refused_at_delivery_and_nothing_is_sent(tenant_a, production_like, monkeypatch, outbox):
     # given an endpoint whose name resolved to a public address when it was registered
     resolver = FakeResolver({"rebind.example.test": [["8.8.8.8"], ["127.0.0.1"]]})
     monkeypatch.setattr(ssrf, "resolve", resolver)
     endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url="http://rebind.example.test/h",
                                events=["scan.completed"]).endpoint
     # when the name answers 127.0.0.1 at delivery time
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         delivery = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint.pk)
     outbox.run()
     # then the delivery is refused for good, without a retry and without a connection
@@ -154,14 +153,13 @@ def test_dns_rebinding_is_refused_at_delivery_and_nothing_is_sent(tenant_a, prod
     assert outbox.queued == []
 
 
-def test_delivery_connects_to_the_checked_address_with_the_names_host_header(tenant_a, monkeypatch, outbox,
-                                                                             django_capture_on_commit_callbacks):
+def test_delivery_connects_to_the_checked_address_with_the_names_host_header(tenant_a, monkeypatch, outbox):
     with Receiver() as receiver:
         resolver = FakeResolver({"hooks.lantern.test": [["127.0.0.1"]]})
         monkeypatch.setattr(ssrf, "resolve", resolver)
         endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url=f"http://hooks.lantern.test:{receiver.port}/in",
                                    events=["scan.completed"]).endpoint
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint.pk)
         outbox.run()
         (request,) = receiver.wait_for(1)
@@ -169,12 +167,11 @@ def test_delivery_connects_to_the_checked_address_with_the_names_host_header(ten
     assert resolver.calls == ["hooks.lantern.test", "hooks.lantern.test"]  # once to register, once to send
 
 
-def test_a_stored_loopback_url_is_refused_at_delivery_in_production(tenant_a, settings, outbox,
-                                                                    django_capture_on_commit_callbacks):
+def test_a_stored_loopback_url_is_refused_at_delivery_in_production(tenant_a, settings, outbox):
     with Receiver() as receiver:
         endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"]).endpoint
         settings.LANTERN_WEBHOOK_ALLOW_LOOPBACK = False
-        with django_capture_on_commit_callbacks(execute=True):
+        with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint.pk)
         outbox.run()
     delivery = Delivery.objects.get()
@@ -182,8 +179,7 @@ def test_a_stored_loopback_url_is_refused_at_delivery_in_production(tenant_a, se
     assert receiver.count == 0
 
 
-def test_an_unresolvable_name_is_refused_at_registration_and_retried_at_delivery(tenant_a, monkeypatch, outbox,
-                                                                                django_capture_on_commit_callbacks):
+def test_an_unresolvable_name_is_refused_at_registration_and_retried_at_delivery(tenant_a, monkeypatch, outbox):
     resolver = FakeResolver({"flaky.example.test": [["8.8.8.8"]]})
     monkeypatch.setattr(ssrf, "resolve", resolver)
     endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url="https://flaky.example.test/h",
@@ -195,7 +191,7 @@ def test_an_unresolvable_name_is_refused_at_registration_and_retried_at_delivery
     monkeypatch.setattr(ssrf, "resolve", no_answer)
     with pytest.raises(WebhookUrlRefused, match="flaky.example.test does not resolve"):
         webhook_url_validate("https://flaky.example.test/h")
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox.committed():
         delivery = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint.pk)
     outbox.run_one()
     delivery.refresh_from_db()

@@ -1,6 +1,6 @@
 """Scan execution, target policy and engine binaries."""
 
-from config.env import env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str
 
 # "loopback": only 127.0.0.0/8, ::1, localhost, *.localhost and LANTERN_LOOPBACK_NAMES (development, tests).
 # "public": any syntactically valid target that is not on the deny-list (production; scope checks apply).
@@ -42,3 +42,12 @@ LANTERN_BACKLOG_RETRY_AFTER_S = env_int("LANTERN_BACKLOG_RETRY_AFTER_S", 30)
 # "Recently done": a repeated submission (seed 001 target, native Idempotency-Key) within this window
 # returns the existing scan instead of creating one.
 LANTERN_REPEAT_WINDOW_S = env_int("LANTERN_REPEAT_WINDOW_S", 3600)
+
+# Engines with their own Celery queue, so a host that has ZAP or nuclei can serve only those jobs:
+# "zap=scans.zap,nuclei=scans.nuclei" (a worker then runs with -Q scans.zap). Others use "scans".
+LANTERN_ENGINE_QUEUES = dict(item.split("=", 1) for item in env_list("LANTERN_ENGINE_QUEUES", []) if "=" in item)
+# Refuse a scan (422) when no live worker has its engines; a worker is live if it reported recently.
+LANTERN_REQUIRE_LIVE_ENGINES = env_bool("LANTERN_REQUIRE_LIVE_ENGINES", True)
+LANTERN_WORKER_STALE_S = env_int("LANTERN_WORKER_STALE_S", 120)
+LANTERN_WORKER_REPORT_S = env_int("LANTERN_WORKER_REPORT_S", 30)
+LANTERN_WORKER_ENGINES_RECHECK_S = env_int("LANTERN_WORKER_ENGINES_RECHECK_S", 600)
