@@ -9,9 +9,9 @@ redis://127.0.0.1:6379/14, flushed before and after), never the dev or the test 
 1. Starts a threaded HTTP receiver on 127.0.0.1 that answers 200, and a Celery worker subprocess consuming
    only the webhooks queue (prefork, --concurrency processes), as `make up` would run it.
 2. Registers --endpoints endpoints of one tenant, all subscribed to `progress` and pointing at the receiver,
-   then feeds --deliveries / --endpoints `progress` events to the webhooks sink (webhooks.sinks.on_scan_event),
-   exactly as scans/events.py does after commit: each event writes one outbox row per endpoint and enqueues
-   their tasks. The worker drains the queue while events are still being fed.
+   then feeds --deliveries / --endpoints `progress` events to the webhooks sink
+   (webhooks.sinks.on_scan_event), exactly as scans/events.py does after commit: each event writes one
+   outbox row per endpoint and enqueues their tasks. The worker drains the queue while events are fed.
 3. Prints the outbox write rate, the end-to-end delivery rate (first event fed → last delivery acknowledged),
    attempts, final states and attempt latency p50/p99, bounded by --max-seconds.
 Through the worker rather than direct calls, because what bounds throughput is the per-task path a delivery
@@ -58,7 +58,8 @@ def _start_worker(concurrency: int, log: Path) -> subprocess.Popen:
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks", "-c", str(concurrency),
          "-l", "warning", "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=dict(os.environ), stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=ROOT, env=dict(os.environ), stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+        start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if worker.poll() is not None:
@@ -87,11 +88,11 @@ def _states() -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> None:
+    from tenants.services import tenant_get_or_create
     from webhooks.models import DeliveryAttempt
     from webhooks.services import endpoint_create
     from webhooks.sinks import on_scan_event
     from webhooks.tests.receiver import Receiver
-    from tenants.services import tenant_get_or_create
 
     events = args.deliveries // args.endpoints
     total = events * args.endpoints
@@ -111,8 +112,9 @@ def run(args: argparse.Namespace) -> None:
                     "scan_id": scan_id, "seq": seq, "event": "progress", "data": {"progress": seq % 100},
                     "timestamp": "2026-11-21T07:00:00Z"})
             fed = time.perf_counter()
-            print(f"  outbox  {fed - started:7.2f} s  {total / (fed - started):10,.0f} deliveries/s written and "
-                  f"enqueued (sink, one process)")
+            rate = total / (fed - started)
+            print(f"  outbox  {fed - started:7.2f} s  {rate:10,.0f} deliveries/s written and enqueued "
+                  f"(the sink, one process)")
             deadline = started + args.max_seconds
             done = 0
             while time.perf_counter() < deadline:
@@ -131,10 +133,12 @@ def run(args: argparse.Namespace) -> None:
     attempts = len(latencies)
     bounded = "" if done >= total else f" (stopped at --max-seconds {args.max_seconds:.0f}: {done:,} done)"
     print(f"  deliver {elapsed:7.2f} s  {done / elapsed:10,.0f} deliveries/s end to end{bounded}")
-    print(f"  receiver got {received:,} requests; attempts {attempts:,}; states {dict(sorted(states.items()))}")
+    print(f"  receiver got {received:,} requests; attempts {attempts:,}; "
+          f"states {dict(sorted(states.items()))}")
     if latencies:
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"  attempt latency p50 {statistics.median(latencies):.0f} ms, p99 {p99} ms, max {latencies[-1]} ms")
+        print(f"  attempt latency p50 {statistics.median(latencies):.0f} ms, p99 {p99} ms, "
+              f"max {latencies[-1]} ms")
     print(f"  worker log: {log}")
 
 

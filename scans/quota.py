@@ -38,10 +38,11 @@ def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 
 def quota_get(*, tenant_id: int) -> Quota:
-    """The tenant's quota this month. Every scan created this month counts, whichever API created it."""
+    """The tenant's quota this month. Every scan created this month counts, whichever API created it,
+    except imported reports (nothing was scanned)."""
     tenant = Tenant.objects.select_related("plan").get(pk=tenant_id)
     start, resets_at = month_bounds()
-    used = Scan.objects.for_tenant(tenant_id).filter(created_at__gte=start).count()
+    used = Scan.objects.for_tenant(tenant_id).filter(created_at__gte=start).exclude(surface="import").count()
     return Quota(plan=tenant.plan.slug, monthly_limit=tenant.plan.monthly_scan_limit, used_this_month=used,
                  resets_at=resets_at)
 

@@ -21,6 +21,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -41,6 +42,7 @@ def secret_generate() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
+@lru_cache(maxsize=8)
 def _fernet_for(key_material: str) -> Fernet:
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
         key_material.encode())

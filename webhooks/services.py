@@ -26,14 +26,32 @@ from django.utils import timezone
 from config.errors import Conflict, ValidationFailed
 from scans.events import EVENT_TYPES
 from tenants.models import Tenant
-from webhooks.crypto import (SIGNATURE_HEADER, SecretUnreadable, secret_decrypt, secret_encrypt,
-                             secret_generate, signature_header)
-from webhooks.models import (CLAIMABLE_STATUSES, Delivery, DeliveryAttempt, DeliveryKind, DeliveryStatus,
-                             Endpoint)
+from webhooks.crypto import (
+    SIGNATURE_HEADER,
+    SecretUnreadable,
+    secret_decrypt,
+    secret_encrypt,
+    secret_generate,
+    signature_header,
+)
+from webhooks.models import (
+    CLAIMABLE_STATUSES,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryKind,
+    DeliveryStatus,
+    Endpoint,
+)
 from webhooks.payloads import PING_EVENT, payload_body, payload_build, request_headers
 from webhooks.retry import Verdict, backoff_s, verdict
-from webhooks.selectors import (delivery_get, destination_load, endpoint_count, endpoint_get,
-                                endpoints_for_event, scan_receivers)
+from webhooks.selectors import (
+    delivery_get,
+    destination_load,
+    endpoint_count,
+    endpoint_get,
+    endpoints_for_event,
+    scan_receivers,
+)
 from webhooks.ssrf import UrlRefused, UrlUnresolvable, url_parse, url_pin
 from webhooks.tasks import webhook_deliver_task
 from webhooks.transport import Outcome, post

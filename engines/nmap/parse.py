@@ -28,6 +28,8 @@ from engines.records import CertificateRecord, HostRecord, Record, ServiceRecord
 
 
 def parse(path: Path) -> Iterator[Record]:
+    if path.stat().st_size == 0:
+        return  # nmap wrote nothing (killed before its first line): no records, not an error
     with open(path, "rb") as handle:
         yield from parse_stream(handle)
 
@@ -46,8 +48,6 @@ def parse_stream(handle: IO[bytes]) -> Iterator[Record]:
                 yield from _host_records(element)
                 element.clear()
     except XMLParseError as exc:
-        if not saw_root and exc.position == (1, 0):
-            return  # an empty file: nmap wrote nothing
         raise ParseError(f"malformed nmap XML: {exc}") from None
     except DefusedXmlException as exc:
         raise ParseError(f"refused nmap XML: {exc}") from None

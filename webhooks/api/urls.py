@@ -12,8 +12,16 @@ from typing import Any
 from django.urls import path
 
 from tenants.api import TenantAPIView
-from webhooks.api.views import (WebhookCreateApi, WebhookDeleteApi, WebhookDeliveryListApi, WebhookGetApi,
-                                WebhookListApi, WebhookPingApi, WebhookSecretRotateApi, WebhookUpdateApi)
+from webhooks.api.views import (
+    WebhookCreateApi,
+    WebhookDeleteApi,
+    WebhookDeliveryListApi,
+    WebhookGetApi,
+    WebhookListApi,
+    WebhookPingApi,
+    WebhookSecretRotateApi,
+    WebhookUpdateApi,
+)
 
 
 def route(*operations: type[TenantAPIView]) -> Callable[..., Any]:

@@ -8,11 +8,24 @@ from rest_framework.response import Response
 
 from tenants.api import TenantAPIView
 from tenants.scopes import Scope
-from webhooks.api.serializers import (DeliveryListQuery, PageQuery, SecretRotateInput, WebhookCreateInput,
-                                      WebhookUpdateInput, delivery_out, endpoint_out, page_envelope)
+from webhooks.api.serializers import (
+    DeliveryListQuery,
+    PageQuery,
+    SecretRotateInput,
+    WebhookCreateInput,
+    WebhookUpdateInput,
+    delivery_out,
+    endpoint_out,
+    page_envelope,
+)
 from webhooks.selectors import delivery_list, endpoint_get, endpoint_list
-from webhooks.services import (endpoint_create, endpoint_delete, endpoint_ping, endpoint_secret_rotate,
-                               endpoint_update)
+from webhooks.services import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_ping,
+    endpoint_secret_rotate,
+    endpoint_update,
+)
 
 TAGS = ["webhooks"]
 MANAGE = (Scope.WEBHOOKS_MANAGE,)

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+import tests.stack.conftest as stack
 from tests.conftest import TenantKey, client_for, make_tenant, tenant_a, tenant_b  # noqa: F401  (shared)
 from tests.stack.conftest import live_stack  # noqa: F401
+from webhooks.services import webhook_deliver
 from webhooks.tasks import webhook_deliver_task
 
 
@@ -41,8 +43,6 @@ class Outbox:
 
     def run(self, *, limit: int = 100) -> int:
         """Run queued tasks (and the ones they enqueue) until none is left; the number run."""
-        from webhooks.services import webhook_deliver
-
         done = 0
         while self.queued and done < limit:
             kwargs, _ = self.queued.pop(0)
@@ -56,8 +56,6 @@ class Outbox:
         return self.capture(execute=True)
 
     def run_one(self) -> None:
-        from webhooks.services import webhook_deliver
-
         kwargs, _ = self.queued.pop(0)
         with self.capture(execute=True):
             webhook_deliver(**kwargs)
@@ -71,7 +69,7 @@ def outbox(monkeypatch, django_capture_on_commit_callbacks) -> Iterator[Outbox]:
 
 
 @pytest.fixture
-def reporter_a(tenant_a) -> TenantKey:
+def reporter_a(tenant_a) -> TenantKey:  # noqa: F811  (the fixture, by name)
     """A key of tenant a without the webhooks:manage scope."""
     return make_tenant("acme", role="reporter")
 
@@ -81,8 +79,6 @@ def webhook_stack_settings():
     """Makes the live stack's worker and daphne run with webhooks/tests/stack_settings.py: the test settings
     do not (yet) name the webhooks sink, and base.py sets LANTERN_EVENT_SINKS after every settings part, so
     no environment variable can add it; the module path is the one lever stack_env leaves."""
-    import tests.stack.conftest as stack
-
     original = stack.stack_env
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(stack, "stack_env",
@@ -91,6 +87,6 @@ def webhook_stack_settings():
 
 
 @pytest.fixture(scope="module")
-def webhook_stack(webhook_stack_settings, live_stack):
+def webhook_stack(webhook_stack_settings, live_stack):  # noqa: F811  (the fixture, by name)
     """The real stack (tests/stack/conftest.py live_stack) with the webhooks sink and small timeouts."""
     return live_stack

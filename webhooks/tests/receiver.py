@@ -56,9 +56,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Receiver:
-    def __init__(self, *, status: int = 200, fail_times: int = 0, fail_status: int = 503, delay_s: float = 0.0,
-                 response_headers: dict[str, str] | None = None, record: bool = True) -> None:
-        self.status, self.fail_times, self.fail_status, self.delay_s = status, fail_times, fail_status, delay_s
+    def __init__(self, *, status: int = 200, fail_times: int = 0, fail_status: int = 503,
+                 delay_s: float = 0.0, response_headers: dict[str, str] | None = None,
+                 record: bool = True) -> None:
+        self.status, self.fail_times, self.fail_status = status, fail_times, fail_status
+        self.delay_s = delay_s
         self.response_headers = response_headers or {}
         self.keep = record
         self.requests: list[Received] = []

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.db import connection
 
+from webhooks.api import urls
 from webhooks.crypto import secret_decrypt, signature_verify
 from webhooks.models import Delivery, Endpoint
 from webhooks.tests.receiver import Receiver
@@ -71,8 +72,8 @@ def test_patch_changes_url_events_and_state(client_for, tenant_a):
                             format="json")
     assert response.status_code == 200
     body = response.json()
-    assert (body["url"], body["events"], body["is_active"]) == ("http://localhost:8080/new", ["scan.completed"],
-                                                                 False)
+    assert body["url"] == "http://localhost:8080/new"
+    assert (body["events"], body["is_active"]) == (["scan.completed"], False)
     assert client.get(f"{WEBHOOKS}/{endpoint_id}").json()["is_active"] is False
 
 
@@ -92,7 +93,8 @@ def test_another_tenants_webhook_is_a_404_that_reveals_nothing(client_for, tenan
                                                                 body):
     theirs = register(client_for(tenant_b), url="http://127.0.0.1:4242/secret-path").json()
     before = Endpoint.objects.values().get(pk=theirs["id"])
-    response = getattr(client_for(tenant_a), method)(f"{WEBHOOKS}/{theirs['id']}{suffix}", body, format="json")
+    url = f"{WEBHOOKS}/{theirs['id']}{suffix}"
+    response = getattr(client_for(tenant_a), method)(url, body, format="json")
     assert response.status_code == 404
     assert response.json() == {"error": {"code": "not_found", "message": "Webhook not found"}}
     assert Endpoint.objects.values().get(pk=theirs["id"]) == before
@@ -131,7 +133,8 @@ def test_no_key_is_a_401(client_for, db):
     ({"events": ["scan.completed"]}, "url", "required"),
     ({"url": "http://127.0.0.1:9/h"}, "events", "required"),
     ({"url": "http://127.0.0.1:9/h", "events": []}, "events", "at least 1"),
-    ({"url": "http://127.0.0.1:9/h", "events": ["scan.exploded"]}, "events", "unknown event(s): scan.exploded"),
+    ({"url": "http://127.0.0.1:9/h", "events": ["scan.exploded"]}, "events",
+     "unknown event(s): scan.exploded"),
     ({"url": "http://127.0.0.1:9/h", "events": "scan.completed"}, "events", "list"),
 ])
 def test_invalid_bodies_are_400_naming_the_field(client_for, tenant_a, body, field, fragment):
@@ -161,7 +164,8 @@ def test_a_tenant_may_register_at_most_the_configured_number(client_for, tenant_
 def test_rotation_returns_a_new_secret_once_and_keeps_the_old_one_for_the_overlap(client_for, tenant_a):
     client = client_for(tenant_a)
     created = register(client).json()
-    response = client.post(f"{WEBHOOKS}/{created['id']}/rotate-secret", {"overlap_seconds": 600}, format="json")
+    rotate = f"{WEBHOOKS}/{created['id']}/rotate-secret"
+    response = client.post(rotate, {"overlap_seconds": 600}, format="json")
     assert response.status_code == 200
     rotated = response.json()
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
@@ -170,7 +174,7 @@ def test_rotation_returns_a_new_secret_once_and_keeps_the_old_one_for_the_overla
     endpoint = Endpoint.objects.get(pk=created["id"])
     assert secret_decrypt(endpoint.secret_encrypted) == rotated["secret"]
     assert secret_decrypt(endpoint.previous_secret_encrypted) == created["secret"]
-    too_long = client.post(f"{WEBHOOKS}/{created['id']}/rotate-secret", {"overlap_seconds": 10**9}, format="json")
+    too_long = client.post(rotate, {"overlap_seconds": 10**9}, format="json")
     assert too_long.status_code == 400 and too_long.json()["error"]["field"] == "overlap_seconds"
 
 
@@ -187,12 +191,13 @@ def test_ping_queues_a_signed_delivery_that_shows_in_the_log(client_for, tenant_
         outbox.run()
         (request,) = receiver.wait_for(1)
     assert signature_verify(request.headers["x-lantern-signature"], request.body, created["secret"])
-    assert request.headers["x-lantern-event"] == "ping" and request.headers["x-lantern-delivery"] == queued["id"]
+    assert request.headers["x-lantern-event"] == "ping"
+    assert request.headers["x-lantern-delivery"] == queued["id"]
     log = client.get(f"{WEBHOOKS}/{created['id']}/deliveries").json()
     assert log["total"] == 1
     (entry,) = log["items"]
-    assert (entry["id"], entry["status"], entry["status_code"], entry["attempts"]) == (queued["id"], "succeeded",
-                                                                                       200, 1)
+    assert (entry["id"], entry["status"]) == (queued["id"], "succeeded")
+    assert (entry["status_code"], entry["attempts"]) == (200, 1)
     assert isinstance(entry["latency_ms"], int) and entry["latency_ms"] >= 0
     assert [(a["attempt"], a["status_code"]) for a in entry["attempt_log"]] == [(1, 200)]
 
@@ -213,8 +218,6 @@ def test_the_delivery_log_filters_by_status(client_for, tenant_a, outbox):
 
 
 def test_every_webhooks_route_declares_its_scope():
-    from webhooks.api import urls
-
     for pattern in urls.urlpatterns:
         view = pattern.callback.view_class
         methods = [m.upper() for m in ("get", "post", "patch", "delete", "put") if hasattr(view, m)]

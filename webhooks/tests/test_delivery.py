@@ -15,8 +15,14 @@ from django.utils import timezone
 
 from webhooks.crypto import signature_verify
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
-from webhooks.services import (deliveries_create_for_event, deliveries_reap, endpoint_create, endpoint_ping,
-                               endpoint_secret_rotate, webhook_deliver)
+from webhooks.services import (
+    deliveries_create_for_event,
+    deliveries_reap,
+    endpoint_create,
+    endpoint_ping,
+    endpoint_secret_rotate,
+    webhook_deliver,
+)
 from webhooks.tests.receiver import Receiver
 
 BASE = 0.05  # LANTERN_WEBHOOK_BACKOFF_BASE_S in webhooks/tests/conftest.py
@@ -48,13 +54,14 @@ def test_a_delivery_is_signed_and_carries_the_documented_payload(send):
     assert not signature_verify(request.headers["x-lantern-signature"], request.body + b" ", created.secret)
     assert request.headers["x-lantern-signature"].count("v1=") == 1
     body = json.loads(request.body)
-    assert body == {"id": str(delivery.pk), "event": "scan.completed", "created_at": "2026-03-06T10:00:00.000000Z",
-                    "scan_id": str(delivery.scan_uuid), "data": {"status": "completed"}}
+    assert body == {"id": str(delivery.pk), "event": "scan.completed", "scan_id": str(delivery.scan_uuid),
+                    "created_at": "2026-03-06T10:00:00.000000Z", "data": {"status": "completed"}}
     assert request.headers["content-type"] == "application/json"
     assert (request.headers["x-lantern-event"], request.headers["x-lantern-delivery"],
             request.headers["x-lantern-attempt"]) == ("scan.completed", str(delivery.pk), "1")
     assert request.headers["user-agent"] == "Lantern-Webhooks/1.0"
-    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.SUCCEEDED, 1, 200)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 1)
+    assert delivery.last_status_code == 200
     assert delivery.completed_at is not None and delivery.next_attempt_at is None
 
 
@@ -63,13 +70,15 @@ def test_failures_are_retried_with_exponential_backoff_and_jitter_until_accepted
         created, delivery = send(receiver.url)
         requests = receiver.wait_for(4)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 4)
-    assert [json.loads(r.body)["id"] for r in requests] == [str(delivery.pk)] * 4  # same id and bytes every time
+    # the same id and the same bytes every time
+    assert [json.loads(r.body)["id"] for r in requests] == [str(delivery.pk)] * 4
     assert len({r.body for r in requests}) == 1
     assert [r.headers["x-lantern-attempt"] for r in requests] == ["1", "2", "3", "4"]
     assert all(signature_verify(r.headers["x-lantern-signature"], r.body, created.secret) for r in requests)
     first, *retries = outbox.countdowns
     assert first is None
-    for n, countdown in enumerate(retries, start=1):  # attempt n waits between half and all of BASE * 2**(n-1)
+    # after attempt n the wait is between half and all of BASE * 2**(n-1)
+    for n, countdown in enumerate(retries, start=1):
         ceiling = BASE * 2 ** (n - 1)
         assert ceiling / 2 <= countdown <= ceiling
     log = list(DeliveryAttempt.objects.filter(delivery=delivery).values_list("number", "status_code"))
@@ -139,7 +148,8 @@ def test_a_slow_receiver_times_out_after_the_read_timeout_not_its_30_seconds(sen
 def test_during_a_rotation_overlap_both_secrets_sign(tenant_a, outbox):
     with Receiver() as receiver:
         old = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"])
-        new = endpoint_secret_rotate(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk, overlap_s=3600)
+        new = endpoint_secret_rotate(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk,
+                                     overlap_s=3600)
         with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=old.endpoint.pk)
         outbox.run()
@@ -255,18 +265,21 @@ def test_an_endpoint_failing_in_a_row_is_disabled_and_a_success_resets_the_count
 
 
 def test_the_reaper_recovers_lost_attempts_and_lost_messages(tenant_a, outbox):
-    created = endpoint_create(tenant_id=tenant_a.tenant_id, url="http://127.0.0.1:9/h", events=["scan.completed"])
+    created = endpoint_create(tenant_id=tenant_a.tenant_id, url="http://127.0.0.1:9/h",
+                              events=["scan.completed"])
     with outbox.committed():
         lost_attempt = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         lost_message = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
         on_time = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=created.endpoint.pk)
     outbox.queued.clear()
     long_ago = timezone.now() - timedelta(hours=2)
-    Delivery.objects.filter(pk=lost_attempt.pk).update(status=DeliveryStatus.SENDING, claimed_at=long_ago, attempts=1)
+    Delivery.objects.filter(pk=lost_attempt.pk).update(status=DeliveryStatus.SENDING, claimed_at=long_ago,
+                                                       attempts=1)
     Delivery.objects.filter(pk=lost_message.pk).update(next_attempt_at=long_ago)
     with outbox.committed():
         assert deliveries_reap() == {"reset": 1, "requeued": 1}
-    assert sorted(q[0]["delivery_id"] for q in outbox.queued) == sorted([str(lost_attempt.pk), str(lost_message.pk)])
+    requeued = sorted(q[0]["delivery_id"] for q in outbox.queued)
+    assert requeued == sorted([str(lost_attempt.pk), str(lost_message.pk)])
     assert Delivery.objects.get(pk=lost_attempt.pk).status == DeliveryStatus.RETRYING
     assert Delivery.objects.get(pk=on_time.pk).status == DeliveryStatus.PENDING
     with outbox.committed():

@@ -65,7 +65,8 @@ class FakeResolver:
     ("http://[::ffff:127.0.0.1]/", "a loopback address"),
     ("http://[64:ff9b::a9fe:a9fe]/", "a cloud metadata address"),
     ("http://[2002:c0a8:101::1]/", "a private address"),
-    ("http://metadata.google.internal/computeMetadata/v1/", "metadata.google.internal is a cloud metadata name"),
+    ("http://metadata.google.internal/computeMetadata/v1/",
+     "metadata.google.internal is a cloud metadata name"),
     ("http://2130706433/", "a loopback address"),
 ])
 def test_registration_refuses_non_public_receivers_with_a_422(client_for, tenant_a, production_like, url,
@@ -110,7 +111,8 @@ def test_the_loopback_setting_allows_loopback_only(settings):
     assert webhook_url_validate("http://127.4.5.6/h") == "http://127.4.5.6/h"
     assert webhook_url_validate("http://[::1]:8000/h") == "http://[::1]:8000/h"
     assert webhook_url_validate("http://localhost:8000/h") == "http://localhost:8000/h"
-    for url in ("http://10.0.0.1/", "http://169.254.169.254/", "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/"):
+    for url in ("http://10.0.0.1/", "http://169.254.169.254/", "http://[::ffff:127.0.0.1]/",
+                "http://[fe80::1]/"):
         with pytest.raises(WebhookUrlRefused):
             webhook_url_validate(url)
 
@@ -119,7 +121,8 @@ def test_callback_urls_must_be_https_except_loopback_when_allowed(settings, monk
     monkeypatch.setattr(ssrf, "resolve", FakeResolver({"hooks.example.test": [["8.8.8.8"]]}))
     with pytest.raises(WebhookUrlRefused, match="must use https://"):
         webhook_url_validate("http://hooks.example.test/cb", https_only=True, field="callbackUrl")
-    assert webhook_url_validate("https://hooks.example.test/cb", https_only=True) == "https://hooks.example.test/cb"
+    url = "https://hooks.example.test/cb"
+    assert webhook_url_validate(url, https_only=True) == url
     assert webhook_url_validate("http://127.0.0.1:9/cb", https_only=True) == "http://127.0.0.1:9/cb"
     settings.LANTERN_WEBHOOK_ALLOW_LOOPBACK = False
     with pytest.raises(WebhookUrlRefused, match="must use https://"):
@@ -127,14 +130,16 @@ def test_callback_urls_must_be_https_except_loopback_when_allowed(settings, monk
 
 
 def test_a_public_address_is_accepted(production_like, monkeypatch):
-    monkeypatch.setattr(ssrf, "resolve", FakeResolver({"hooks.example.test": [["8.8.8.8", "2606:4700::1111"]]}))
+    resolver = FakeResolver({"hooks.example.test": [["8.8.8.8", "2606:4700::1111"]]})
+    monkeypatch.setattr(ssrf, "resolve", resolver)
     pinned = ssrf.url_pin("https://hooks.example.test:8443/in?x=1#frag")
     assert (pinned.address, pinned.host_header, pinned.request_url) == (
         "8.8.8.8", "hooks.example.test:8443", "https://8.8.8.8:8443/in?x=1")
     assert ssrf.address_refusal(ipaddress.ip_address("64:ff9b::808:808")) is None  # NAT64 of a public address
 
 
-def test_dns_rebinding_is_refused_at_delivery_and_nothing_is_sent(tenant_a, production_like, monkeypatch, outbox):
+def test_dns_rebinding_is_refused_at_delivery_and_nothing_is_sent(tenant_a, production_like, monkeypatch,
+                                                                   outbox):
     # given an endpoint whose name resolved to a public address when it was registered
     resolver = FakeResolver({"rebind.example.test": [["8.8.8.8"], ["127.0.0.1"]]})
     monkeypatch.setattr(ssrf, "resolve", resolver)
@@ -157,8 +162,8 @@ def test_delivery_connects_to_the_checked_address_with_the_names_host_header(ten
     with Receiver() as receiver:
         resolver = FakeResolver({"hooks.lantern.test": [["127.0.0.1"]]})
         monkeypatch.setattr(ssrf, "resolve", resolver)
-        endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url=f"http://hooks.lantern.test:{receiver.port}/in",
-                                   events=["scan.completed"]).endpoint
+        url = f"http://hooks.lantern.test:{receiver.port}/in"
+        endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url=url, events=["scan.completed"]).endpoint
         with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint.pk)
         outbox.run()
@@ -169,17 +174,20 @@ def test_delivery_connects_to_the_checked_address_with_the_names_host_header(ten
 
 def test_a_stored_loopback_url_is_refused_at_delivery_in_production(tenant_a, settings, outbox):
     with Receiver() as receiver:
-        endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url, events=["scan.completed"]).endpoint
+        endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url=receiver.url,
+                                   events=["scan.completed"]).endpoint
         settings.LANTERN_WEBHOOK_ALLOW_LOOPBACK = False
         with outbox.committed():
             endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint.pk)
         outbox.run()
     delivery = Delivery.objects.get()
-    assert delivery.status == DeliveryStatus.FAILED and "127.0.0.1 is a loopback address" in delivery.last_error
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "127.0.0.1 is a loopback address" in delivery.last_error
     assert receiver.count == 0
 
 
-def test_an_unresolvable_name_is_refused_at_registration_and_retried_at_delivery(tenant_a, monkeypatch, outbox):
+def test_an_unresolvable_name_is_refused_at_registration_and_retried_at_delivery(tenant_a, monkeypatch,
+                                                                                 outbox):
     resolver = FakeResolver({"flaky.example.test": [["8.8.8.8"]]})
     monkeypatch.setattr(ssrf, "resolve", resolver)
     endpoint = endpoint_create(tenant_id=tenant_a.tenant_id, url="https://flaky.example.test/h",

@@ -61,10 +61,12 @@ def test_a_real_nmap_scan_sends_signed_scan_started_and_scan_completed(webhook_s
         target.close()
     bodies = {json.loads(r.body)["event"]: json.loads(r.body) for r in requests}
     assert set(bodies) == {"scan.started", "scan.completed"}
-    assert all(signature_verify(r.headers["x-lantern-signature"], r.body, endpoint["secret"]) for r in requests)
+    for request in requests:
+        assert signature_verify(request.headers["x-lantern-signature"], request.body, endpoint["secret"])
     assert {b["scan_id"] for b in bodies.values()} == {scan_id}
     completed = bodies["scan.completed"]["data"]
-    assert (completed["status"], completed["devices_found"], completed["open_ports_total"]) == ("completed", 1, 1)
+    assert completed["status"] == "completed"
+    assert (completed["devices_found"], completed["open_ports_total"]) == (1, 1)
     assert sorted((i["event"], i["status"], i["status_code"], i["attempts"]) for i in log) == [
         ("scan.completed", "succeeded", 200, 1), ("scan.started", "succeeded", 200, 1)]
     assert all(isinstance(i["latency_ms"], int) for i in log)

@@ -69,6 +69,7 @@ def test_an_empty_file_yields_nothing(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (b"<nmaprun><host>", "malformed nmap XML"),
+    (b"Target URL,Place,Parameter\n", "malformed nmap XML"),
     (b"<OWASPZAPReport></OWASPZAPReport>", "not an nmap XML report"),
     (b'<?xml version="1.0"?><!DOCTYPE n [<!ENTITY a "aaaa">]><nmaprun>&a;</nmaprun>', "refused nmap XML"),
 ])
