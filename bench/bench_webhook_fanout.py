@@ -70,13 +70,13 @@ def _start_worker(concurrency: int, log: Path) -> subprocess.Popen:
 
 
 def _stop(worker: subprocess.Popen) -> None:
+    """Warm shutdown (the main process lets running attempts finish), then the whole group if it lingers."""
+    worker.send_signal(signal.SIGTERM)
     try:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=20)
-    except ProcessLookupError:
-        pass
+        worker.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def _states() -> dict[str, int]:

@@ -122,6 +122,9 @@ def findings_ingest(*, tenant_id: int, scan_id: str, records: Iterable[FindingRe
         with cursor.cursor.copy(f"COPY {_BATCH_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for fingerprint, record in unique.items():
                 copy.write_row(_row(fingerprint, record))
+        # A temporary table has no statistics until analysed: without them the planner guesses the join
+        # against a million findings badly.
+        cursor.execute(f"ANALYZE {_BATCH_TABLE}")
         cursor.execute(_UPSERT, {"tenant": tenant_id, "scan": str(scan_id), "seen": seen_at,
                                  "actor": f"scan:{scan_id}"[:64]})
     return len(unique)

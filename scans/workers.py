@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 _VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)*(?:[-.+~][0-9A-Za-z.]+)?)")
 
 
+def engines_present() -> dict[str, dict[str, str]]:
+    """{engine: {"version": "checking", "path"}} at once: admission needs only presence, and asking some
+    tools for their version takes seconds (testssl.sh about 4 s)."""
+    found = {engine.name: resolve_binary(engine.executable, settings.ENGINE_BINARIES) for engine in all_engines()}
+    return {name: {"version": "checking", "path": path} for name, path in found.items() if path}
+
+
 def engine_versions() -> dict[str, dict[str, str]]:
     """{engine: {"version", "path"}} for every registered engine whose tool is installed here."""
     def probe(engine) -> tuple[str, dict[str, str] | None]:
@@ -89,7 +96,8 @@ def start_reporting(*, name: str, queues: list[str]) -> threading.Thread:
     """In a worker's main process: report now, then refresh last_seen every LANTERN_WORKER_REPORT_S and the
     engine versions every LANTERN_WORKER_ENGINES_RECHECK_S, until the process ends."""
     def loop() -> None:
-        last_check, engines = None, None
+        last_check, engines = None, engines_present()
+        worker_report(name=name, queues=queues, engines=engines)
         while True:
             try:
                 close_old_connections()

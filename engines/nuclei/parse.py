@@ -34,6 +34,7 @@ Records
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 import json
 import re
 from collections.abc import Iterator
@@ -142,6 +143,7 @@ def _records(result: dict[str, Any], where: str, seen: set[tuple[str, int | None
     yield _finding(result, kind, matched, matched_raw, port)
 
 
+@lru_cache(maxsize=65536)
 def _endpoint(value: str) -> _Endpoint:
     """Split `https://h:8443/x`, `h:22` or `h` alike; a bare host gets no scheme and no port."""
     value = value.strip()
@@ -185,6 +187,7 @@ def _network_records(
         yield ServiceRecord(host=ip, port=port, protocol="tcp", service=matched.scheme)
 
 
+@lru_cache(maxsize=65536)
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)

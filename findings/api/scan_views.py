@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -28,12 +29,14 @@ from tenants.api import TenantAPIView
 from tenants.scopes import Scope
 
 TAGS = ["findings"]
+OBJECT = {200: OpenApiTypes.OBJECT}
 
 
 class ScanFindingsApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
 
-    @extend_schema(tags=TAGS, parameters=[ScanFindingsQuery], summary="A scan's findings (seed 003)")
+    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[ScanFindingsQuery],
+                   summary="A scan's findings (seed 003)")
     def get(self, request, scan_id):
         query = self.validate_input(ScanFindingsQuery, request.query_params)
         scan = scan_get(tenant_id=self.tenant_id, scan_id=scan_id)
@@ -46,7 +49,7 @@ class ScanFindingsApi(TenantAPIView):
 class ScanComplianceApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
 
-    @extend_schema(tags=TAGS, parameters=[ComplianceQuery],
+    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[ComplianceQuery],
                    summary="A scan's compliance report: per control pass, fail or not_assessed")
     def get(self, request, scan_id):
         query = self.validate_input(ComplianceQuery, request.query_params)
@@ -58,7 +61,7 @@ class ScanExportApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
     content_negotiation_class = JsonErrorsNegotiation
 
-    @extend_schema(tags=TAGS, parameters=[ScanExportQuery],
+    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[ScanExportQuery],
                    summary="Export a scan's findings (SARIF 2.1.0, CSV or JSON), streamed")
     def get(self, request, scan_id):
         query = self.validate_input(ScanExportQuery, request.query_params)
@@ -89,7 +92,7 @@ def diff_body(diff: ScanDiff) -> dict[str, Any]:
 class ScanDiffApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
 
-    @extend_schema(tags=TAGS, parameters=[DiffQuery],
+    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[DiffQuery],
                    summary="What changed since the previous comparable scan (or ?against=<scan id>)")
     def get(self, request, scan_id):
         query = self.validate_input(DiffQuery, request.query_params)
@@ -100,7 +103,8 @@ class ScanDiffApi(TenantAPIView):
 class ScanEntitiesApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_READ,)}
 
-    @extend_schema(tags=TAGS, summary="A scan's results as entities and associations (seed 001)")
+    @extend_schema(tags=TAGS, responses=OBJECT,
+                   summary="A scan's results as entities and associations (seed 001)")
     def get(self, request, scan_id):
         scan = scan_get(tenant_id=self.tenant_id, scan_id=scan_id)
         return Response(scan_entities(tenant_id=self.tenant_id, scan=scan))

@@ -3,6 +3,7 @@ Each view: parse -> selector/service -> render. Another tenant's finding is a 40
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -22,12 +23,14 @@ from tenants.api import TenantAPIView
 from tenants.scopes import Scope
 
 TAGS = ["findings"]
+OBJECT = {200: OpenApiTypes.OBJECT}
 
 
 class FindingListApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
 
-    @extend_schema(tags=TAGS, parameters=[FindingListQuery], summary="List the tenant's findings across scans")
+    @extend_schema(tags=TAGS, responses=OBJECT, operation_id="findings_list", parameters=[FindingListQuery],
+                   summary="List the tenant's findings across scans")
     def get(self, request):
         query = self.validate_input(FindingListQuery, request.query_params)
         findings = finding_list(tenant_id=self.tenant_id, filters=filters_from(query))
@@ -39,7 +42,7 @@ class FindingExportApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
     content_negotiation_class = JsonErrorsNegotiation
 
-    @extend_schema(tags=TAGS, parameters=[FindingExportQuery],
+    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[FindingExportQuery],
                    summary="Export the tenant's findings (SARIF 2.1.0, CSV or JSON), streamed")
     def get(self, request):
         query = self.validate_input(FindingExportQuery, request.query_params)
@@ -54,13 +57,14 @@ class FindingDetailApi(TenantAPIView):
 
     required_scopes = {"GET": (Scope.FINDINGS_READ,), "PATCH": (Scope.FINDINGS_WRITE,)}
 
-    @extend_schema(tags=TAGS, summary="Get a finding with its status history")
+    @extend_schema(tags=TAGS, responses=OBJECT, summary="Get a finding with its status history")
     def get(self, request, finding_id):
         finding = finding_get(tenant_id=self.tenant_id, finding_id=finding_id)
         history = finding_status_history(tenant_id=self.tenant_id, finding=finding)
         return Response(finding_detail(finding, history))
 
-    @extend_schema(tags=TAGS, request=FindingPatchInput, summary="Change a finding's status, with a note")
+    @extend_schema(tags=TAGS, responses=OBJECT, request=FindingPatchInput,
+                   summary="Change a finding's status, with a note")
     def patch(self, request, finding_id):
         data = self.validate_input(FindingPatchInput, request.data)
         finding = finding_status_set(tenant_id=self.tenant_id, finding_id=finding_id, actor=self.auth.key_id,

@@ -69,24 +69,24 @@ class ReporterRole(BasePermission):
         return request.auth.role in ROLES
 
 
-class WebhookHeader(serializers.Serializer):
+class IngestWebhookHeader(serializers.Serializer):
     key = serializers.CharField(trim_whitespace=False)
     value = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-class Webhook(serializers.Serializer):
+class IngestWebhook(serializers.Serializer):
     url = serializers.CharField(help_text="URL to call when the scan is complete")
-    headers = WebhookHeader(many=True, required=False, help_text="Headers to send with the webhook request")
+    headers = IngestWebhookHeader(many=True, required=False, help_text="Headers to send with the webhook request")
 
 
 class IngestScanInput(serializers.Serializer):
     target = serializers.CharField(help_text="The IP address or hostname (FQDN) to scan")
-    webhook = Webhook(required=False, help_text="Optional webhook for the scan's completion")
+    webhook = IngestWebhook(required=False, help_text="Optional webhook for the scan's completion")
 
 
 class IngestTask(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["new", "queued", "running", "done"])
+    status = serializers.ChoiceField(choices=["new", *dict.fromkeys(STATUSES.values())])
 
 
 class IngestErrorDetail(serializers.Serializer):

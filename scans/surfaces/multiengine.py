@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,13 +57,13 @@ class AssetNotFound(DomainError):
     code = "asset_not_found"
 
 
-class ScanCreateBody(serializers.Serializer):
+class MultiEngineScanCreate(serializers.Serializer):
     target = serializers.CharField(help_text="Scan target (URL, host, domain, IP, or CIDR)")
     scanType = serializers.CharField(max_length=32, help_text="Scan engine, or sentinel")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     targetType = serializers.ChoiceField(choices=TARGET_TYPES, required=False,
                                          help_text="Inferred from the target when omitted")
-    priority = serializers.ChoiceField(choices=[p.label for p in reversed(Priority)], default="normal")
+    priority = serializers.ChoiceField(choices=[p.label for p in Priority], default="normal")
     options = serializers.DictField(required=False, help_text="Engine-specific scan options")
     config = serializers.DictField(required=False, help_text="Overrides merged over options")
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=32)
@@ -73,7 +73,7 @@ class ScanCreateBody(serializers.Serializer):
                                         help_text="HTTPS URL for a one-off completion callback")
 
 
-class ScanListQuery(serializers.Serializer):
+class MultiEngineScanListQuery(serializers.Serializer):
     scanType = serializers.CharField(max_length=32, default="nmap",
                                      help_text="Filter by scan engine (default nmap; all for every engine)")
     status = serializers.ChoiceField(choices=[*STATUSES, *STATUS_ALIASES], required=False)
@@ -81,19 +81,24 @@ class ScanListQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 
-class ScanData(serializers.Serializer):
+@extend_schema_field({"type": "string", "enum": list(STATUSES)}, component_name="MultiEngineScanStatus")
+class ScanStatusField(serializers.CharField):
+    """queued, running, completed, failed or cancelled."""
+
+
+class MultiEngineScan(serializers.Serializer):
     id = serializers.UUIDField()
     scanType = serializers.CharField(allow_null=True)
     name = serializers.CharField(allow_blank=True)
     target = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = ScanStatusField()
     priority = serializers.ChoiceField(choices=[p.label for p in Priority])
     progress = serializers.IntegerField()
     tags = serializers.ListField(child=serializers.CharField())
     createdAt = serializers.DateTimeField()
 
 
-class ScanDetailData(ScanData):
+class MultiEngineScanDetail(MultiEngineScan):
     targetType = serializers.CharField()
     options = serializers.DictField()
     phase = serializers.CharField(allow_null=True)
@@ -105,38 +110,38 @@ class ScanDetailData(ScanData):
     error = serializers.CharField(allow_null=True)
 
 
-class ScanEnvelope(serializers.Serializer):
+class MultiEngineScanEnvelope(serializers.Serializer):
     success = serializers.BooleanField()
-    data = ScanData()
+    data = MultiEngineScan()
 
 
-class ScanDetailEnvelope(serializers.Serializer):
+class MultiEngineScanDetailEnvelope(serializers.Serializer):
     success = serializers.BooleanField()
-    data = ScanDetailData()
+    data = MultiEngineScanDetail()
 
 
-class Pagination(serializers.Serializer):
+class MultiEnginePagination(serializers.Serializer):
     page = serializers.IntegerField()
     limit = serializers.IntegerField()
     total = serializers.IntegerField()
     pages = serializers.IntegerField()
 
 
-class ScanListEnvelope(serializers.Serializer):
+class MultiEngineScanListEnvelope(serializers.Serializer):
     success = serializers.BooleanField()
-    data = ScanData(many=True)
-    pagination = Pagination()
+    data = MultiEngineScan(many=True)
+    pagination = MultiEnginePagination()
 
 
-class ErrorDetail(serializers.Serializer):
+class MultiEngineErrorDetail(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(required=False)
 
 
-class ErrorEnvelope(serializers.Serializer):
+class MultiEngineError(serializers.Serializer):
     success = serializers.BooleanField()
-    error = ErrorDetail()
+    error = MultiEngineErrorDetail()
 
 
 def camel_field(name: str, config: dict[str, Any]) -> str:
@@ -183,7 +188,7 @@ class MultiEngineApiView(TenantAPIView):
         return multiengine_exception_handler
 
 
-ERRORS = {400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 429: ErrorEnvelope}
+ERRORS = {400: MultiEngineError, 401: MultiEngineError, 403: MultiEngineError, 429: MultiEngineError}
 CREATE_EXAMPLE = {"target": "example.com", "scanType": "nmap", "name": "Weekly network audit",
                   "targetType": "domain", "priority": "normal", "options": {"ports": "1-1024", "timing": "T3"},
                   "tags": ["production", "weekly"], "timeout": 3600}
@@ -195,6 +200,9 @@ ENGINE_EXAMPLES = [
     ("Nmap", {"target": "192.168.1.0/24", "scanType": "nmap", "options": {
         "ports": "1-65535", "timing": "T4", "serviceDetection": True, "osDetection": True, "scriptScan": True,
         "scripts": ["vuln", "safe"]}}),
+    ("ZAP", {"target": "https://app.example.com", "scanType": "zap", "options": {
+        "scanPolicy": "full", "spiderMaxDepth": 5, "ajaxSpider": True, "activeScan": True,
+        "contextInclude": ["https://app.example.com/.*"], "contextExclude": ["https://app.example.com/logout"]}}),
     ("Trivy", {"target": "registry.example.com/myapp:latest", "scanType": "trivy", "options": {
         "scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"], "ignoreUnfixed": True}}),
     ("Nuclei", {"target": "https://api.example.com", "scanType": "nuclei", "options": {
@@ -217,14 +225,14 @@ ENGINE_EXAMPLES = [
 ]
 
 
-class ScanCollectionApi(MultiEngineApiView):
+class MultiEngineScanCollectionApi(MultiEngineApiView):
     required_scopes = {"GET": (Scope.SCANS_LIST,), "POST": (Scope.SCANS_CREATE,)}
     rate_class = {"POST": "scan_create"}
 
     @extend_schema(
         tags=[TAG], operation_id="multiengine_scan_create", summary="Create a scan",
-        request=ScanCreateBody,
-        responses={201: ScanEnvelope, **ERRORS, 409: ErrorEnvelope, 422: ErrorEnvelope},
+        request=MultiEngineScanCreate,
+        responses={201: MultiEngineScanEnvelope, **ERRORS, 409: MultiEngineError, 422: MultiEngineError},
         examples=[OpenApiExample("Create a scan", value=CREATE_EXAMPLE, request_only=True),
                   *[OpenApiExample(name, value=body, request_only=True) for name, body in ENGINE_EXAMPLES],
                   OpenApiExample("Created", value=CREATED_EXAMPLE, response_only=True, status_codes=["201"]),
@@ -232,7 +240,7 @@ class ScanCollectionApi(MultiEngineApiView):
                       "success": False, "error": {"code": "asset_not_found", "message": "asset not found"}})],
     )
     def post(self, request: Request) -> Response:
-        data = self.validate_input(ScanCreateBody, request.data)
+        data = self.validate_input(MultiEngineScanCreate, request.data)
         self.config_keys = data.get("config", {})
         if "assetId" in data:
             raise AssetNotFound(f"asset not found: {data['assetId'][:80]!r} is not a registered asset (Lantern "
@@ -250,9 +258,9 @@ class ScanCollectionApi(MultiEngineApiView):
         return Response({"success": True, "data": scan_data(scan)}, status=201)
 
     @extend_schema(tags=[TAG], operation_id="multiengine_scan_list", summary="List scans",
-                   parameters=[ScanListQuery], responses={200: ScanListEnvelope, **ERRORS})
+                   parameters=[MultiEngineScanListQuery], responses={200: MultiEngineScanListEnvelope, **ERRORS})
     def get(self, request: Request) -> Response:
-        query = self.validate_input(ScanListQuery, request.query_params)
+        query = self.validate_input(MultiEngineScanListQuery, request.query_params)
         engine = None if query["scanType"] == ALL_ENGINES else query["scanType"]
         status_filter = STATUS_ALIASES.get(query.get("status", ""), query.get("status"))
         scans = scan_list(tenant_id=self.tenant_id, status=status_filter, engine=engine)
@@ -264,22 +272,22 @@ class ScanCollectionApi(MultiEngineApiView):
                                         "pages": math.ceil(total / limit)}})
 
 
-class ScanDetailApi(MultiEngineApiView):
+class MultiEngineScanDetailApi(MultiEngineApiView):
     required_scopes = {"GET": (Scope.SCANS_READ,)}
 
     @extend_schema(tags=[TAG], operation_id="multiengine_scan_get", summary="Get a scan",
-                   responses={200: ScanDetailEnvelope, **ERRORS, 404: ErrorEnvelope})
+                   responses={200: MultiEngineScanDetailEnvelope, **ERRORS, 404: MultiEngineError})
     def get(self, request: Request, scan_id: str) -> Response:
         return Response({"success": True, "data": scan_detail_data(scan_get(tenant_id=self.tenant_id,
                                                                             scan_id=scan_id))})
 
 
-class ScanCancelApi(MultiEngineApiView):
+class MultiEngineScanCancelApi(MultiEngineApiView):
     required_scopes = {"POST": (Scope.SCANS_CANCEL,)}
 
     @extend_schema(tags=[TAG], operation_id="multiengine_scan_cancel", summary="Cancel a running or queued scan",
-                   request=None, responses={200: ScanDetailEnvelope, **ERRORS, 404: ErrorEnvelope,
-                                            409: ErrorEnvelope})
+                   request=None, responses={200: MultiEngineScanDetailEnvelope, **ERRORS, 404: MultiEngineError,
+                                            409: MultiEngineError})
     def post(self, request: Request, scan_id: str) -> Response:
         scan = scan_cancel(tenant_id=self.tenant_id, scan_id=scan_id)
         return Response({"success": True, "data": scan_detail_data(scan)})

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,7 +42,7 @@ SURFACE = "network"
 CUSTOM_FIELDS = ("ports", "timeout_ms", "max_concurrent", "enable_profiling", "enable_cve_match")
 
 
-class ScanStartBody(serializers.Serializer):
+class NetworkScanStart(serializers.Serializer):
     target = serializers.CharField(help_text="An IP address, CIDR range or host name")
     profile = serializers.ChoiceField(choices=PROFILE_NAMES, default="normal")
     site_id = serializers.CharField(max_length=200, required=False)
@@ -56,9 +56,14 @@ class ScanStartBody(serializers.Serializer):
                                                 help_text="custom profile: match versions to known CVEs")
 
 
-class ScanStarted(serializers.Serializer):
+@extend_schema_field({"type": "string", "enum": list(STATUSES)}, component_name="NetworkScanStatus")
+class ScanStatusField(serializers.CharField):
+    """queued, running, completed, failed or cancelled."""
+
+
+class NetworkScanStarted(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = ScanStatusField()
     target = serializers.CharField()
     profile = serializers.ChoiceField(choices=PROFILE_NAMES)
     started_at = serializers.DateTimeField(allow_null=True)
@@ -66,21 +71,21 @@ class ScanStarted(serializers.Serializer):
     site_id = serializers.CharField(allow_null=True)
 
 
-class ScanStopped(serializers.Serializer):
+class NetworkScanStopped(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = ScanStatusField()
     message = serializers.CharField()
 
 
-class NativeErrorDetail(serializers.Serializer):
+class NetworkErrorDetail(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(required=False)
     details = serializers.JSONField(required=False)
 
 
-class NativeError(serializers.Serializer):
-    error = NativeErrorDetail()
+class NetworkError(serializers.Serializer):
+    error = NetworkErrorDetail()
 
 
 def started_body(scan: Scan) -> dict[str, Any]:
@@ -89,7 +94,7 @@ def started_body(scan: Scan) -> dict[str, Any]:
             "site_id": scan.extra.get("site_id")}
 
 
-ERRORS = {400: NativeError, 401: NativeError, 403: NativeError, 429: NativeError}
+ERRORS = {400: NetworkError, 401: NetworkError, 403: NetworkError, 429: NetworkError}
 
 
 class ScanStartApi(TenantAPIView):
@@ -102,7 +107,7 @@ class ScanStartApi(TenantAPIView):
                     "120 s. deep: all 65535 ports, full profiling and CVE match, 600 s. stealth: SYN scan at a "
                     "low rate, 1000 ports, 300 s. custom: the ports and limits given. The scan is queued first: "
                     "status queued and started_at null until a worker starts it.",
-        request=ScanStartBody, responses={201: ScanStarted, **ERRORS, 422: NativeError},
+        request=NetworkScanStart, responses={201: NetworkScanStarted, **ERRORS, 422: NetworkError},
         examples=[
             OpenApiExample("Normal profile", request_only=True, value={
                 "target": "192.168.1.0/24", "profile": "normal", "site_id": "optional-site-uuid"}),
@@ -116,7 +121,7 @@ class ScanStartApi(TenantAPIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        data = self.validate_input(ScanStartBody, request.data)
+        data = self.validate_input(NetworkScanStart, request.data)
         custom = {name: data[name] for name in CUSTOM_FIELDS if name in data}
         if custom and data["profile"] != "custom":
             raise ValidationFailed(f"{', '.join(custom)} apply only to the custom profile", field=next(iter(custom)))
@@ -130,7 +135,7 @@ class ScanStopApi(TenantAPIView):
     required_scopes = {"POST": (Scope.SCANS_CANCEL,)}
 
     @extend_schema(tags=[TAG], operation_id="network_scan_stop", summary="Stop a scan", request=None,
-                   responses={200: ScanStopped, **ERRORS, 404: NativeError, 409: NativeError},
+                   responses={200: NetworkScanStopped, **ERRORS, 404: NetworkError, 409: NetworkError},
                    examples=[OpenApiExample("Stopped", response_only=True, status_codes=["200"], value={
                        "id": "0b6f1c52-8d4e-4a51-9d1f-3f0f2a6c9e11", "status": "cancelled",
                        "message": "Scan cancelled"})])

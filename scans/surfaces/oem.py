@@ -28,7 +28,7 @@ from typing import Any
 
 from django.db import DatabaseError
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
@@ -92,8 +92,13 @@ class OemStatusInput(serializers.Serializer):
     query_tags = QueryTags(required=False, help_text="Key-value pairs for client-specific tracking")
 
 
+@extend_schema_field({"type": "string", "enum": ["success"]}, component_name="OemRequestStatus")
+class SuccessField(serializers.CharField):
+    """The request's status (always "success" in a 200), not the scan's."""
+
+
 class OemQueued(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["success"])
+    status = SuccessField()
     message = serializers.CharField()
     target = serializers.CharField()
     type = serializers.ChoiceField(choices=list(TARGET_TYPES))
@@ -114,7 +119,7 @@ class OemScanInfo(serializers.Serializer):
 
 
 class OemStatusBody(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["success"])
+    status = SuccessField()
     scan_info = OemScanInfo()
     timestamp = serializers.IntegerField()
 

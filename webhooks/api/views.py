@@ -3,6 +3,7 @@ operation, each parse → service/selector → render. Every operation needs the
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -34,7 +35,7 @@ MANAGE = (Scope.WEBHOOKS_MANAGE,)
 class WebhookListApi(TenantAPIView):
     required_scopes = {"GET": MANAGE}
 
-    @extend_schema(tags=TAGS, parameters=[PageQuery], summary="List webhooks")
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, parameters=[PageQuery], summary="List webhooks")
     def get(self, request):
         query = self.validate_input(PageQuery, request.query_params)
         endpoints = endpoint_list(tenant_id=self.tenant_id)
@@ -46,7 +47,7 @@ class WebhookListApi(TenantAPIView):
 class WebhookCreateApi(TenantAPIView):
     required_scopes = {"POST": MANAGE}
 
-    @extend_schema(tags=TAGS, request=WebhookCreateInput,
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, request=WebhookCreateInput,
                    summary="Register a webhook (the secret is shown once)")
     def post(self, request):
         data = self.validate_input(WebhookCreateInput, request.data)
@@ -58,7 +59,7 @@ class WebhookCreateApi(TenantAPIView):
 class WebhookGetApi(TenantAPIView):
     required_scopes = {"GET": MANAGE}
 
-    @extend_schema(tags=TAGS, summary="Get a webhook")
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, summary="Get a webhook")
     def get(self, request, endpoint_id):
         return Response(endpoint_out(endpoint_get(tenant_id=self.tenant_id, endpoint_id=endpoint_id)))
 
@@ -66,7 +67,8 @@ class WebhookGetApi(TenantAPIView):
 class WebhookUpdateApi(TenantAPIView):
     required_scopes = {"PATCH": MANAGE}
 
-    @extend_schema(tags=TAGS, request=WebhookUpdateInput, summary="Change a webhook's URL, events or state")
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, request=WebhookUpdateInput,
+                   summary="Change a webhook's URL, events or state")
     def patch(self, request, endpoint_id):
         data = self.validate_input(WebhookUpdateInput, request.data)
         endpoint = endpoint_update(tenant_id=self.tenant_id, endpoint_id=endpoint_id, url=data.get("url"),
@@ -78,7 +80,7 @@ class WebhookUpdateApi(TenantAPIView):
 class WebhookDeleteApi(TenantAPIView):
     required_scopes = {"DELETE": MANAGE}
 
-    @extend_schema(tags=TAGS, summary="Delete a webhook and its delivery log")
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, summary="Delete a webhook and its delivery log")
     def delete(self, request, endpoint_id):
         endpoint_delete(tenant_id=self.tenant_id, endpoint_id=endpoint_id)
         return Response(status=204)
@@ -87,7 +89,8 @@ class WebhookDeleteApi(TenantAPIView):
 class WebhookPingApi(TenantAPIView):
     required_scopes = {"POST": MANAGE}
 
-    @extend_schema(tags=TAGS, request=None, summary="Queue a signed test delivery (event: ping)")
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, request=None,
+                   summary="Queue a signed test delivery (event: ping)")
     def post(self, request, endpoint_id):
         delivery = endpoint_ping(tenant_id=self.tenant_id, endpoint_id=endpoint_id)
         return Response(delivery_out(delivery), status=202)
@@ -96,7 +99,7 @@ class WebhookPingApi(TenantAPIView):
 class WebhookSecretRotateApi(TenantAPIView):
     required_scopes = {"POST": MANAGE}
 
-    @extend_schema(tags=TAGS, request=SecretRotateInput,
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, request=SecretRotateInput,
                    summary="New secret (shown once); the old one keeps signing during the overlap")
     def post(self, request, endpoint_id):
         data = self.validate_input(SecretRotateInput, request.data)
@@ -108,7 +111,7 @@ class WebhookSecretRotateApi(TenantAPIView):
 class WebhookDeliveryListApi(TenantAPIView):
     required_scopes = {"GET": MANAGE}
 
-    @extend_schema(tags=TAGS, parameters=[DeliveryListQuery,
+    @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT, parameters=[DeliveryListQuery,
                                           OpenApiParameter("endpoint_id", str, OpenApiParameter.PATH)],
                    summary="The webhook's delivery log: status code, latency and attempts per delivery")
     def get(self, request, endpoint_id):

@@ -25,6 +25,9 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     receiver: Receiver
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its keep-alive connection (a worker stopping) is not an error here."""
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
