@@ -260,8 +260,12 @@ def scan_slots_offer(*, count: int, queue: str = "scans") -> None:
     Surplus tokens are harmless: a token that finds nothing eligible ends at once."""
     from scans.tasks import scan_slot_task  # tasks import services; this is the one lazy import back
 
-    for _ in range(count):
-        scan_slot_task.apply_async(kwargs={"queue": queue}, queue=queue)
+    try:
+        for _ in range(count):
+            scan_slot_task.apply_async(kwargs={"queue": queue}, queue=queue, retry=False)
+    except Exception:  # noqa: BLE001  (broker down: the scans wait in PostgreSQL; the reconciler re-sends)
+        logger.warning("could not send %s slot token(s) to %s; the reconciler will re-send them", count, queue,
+                       exc_info=True)
 
 
 def scans_reconcile(*, now=None) -> dict[str, int]:

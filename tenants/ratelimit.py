@@ -26,7 +26,7 @@ RATE_LIMIT_DEFAULTS = {
 
 @cache
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.LANTERN_RATE_REDIS_URL, socket_timeout=2)
+    return redis.Redis.from_url(settings.LANTERN_RATE_REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
 @dataclass(frozen=True)

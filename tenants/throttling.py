@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from rest_framework.throttling import BaseThrottle
 
 from tenants.auth import AuthContext
 from tenants.ratelimit import rate_check, rate_limit_for
+
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -21,7 +26,13 @@ class ApiKeyRateThrottle(BaseThrottle):
             declared = declared.get(request.method)
         rate_class = declared or ("read" if request.method in ("GET", "HEAD", "OPTIONS") else "write")
         limit = rate_limit_for(rate_class, dict(context.rate_limits), {})
-        decision = rate_check(key_id=context.key_id, rate_class=rate_class, limit=limit)
+        try:
+            decision = rate_check(key_id=context.key_id, rate_class=rate_class, limit=limit)
+        except redis.RedisError:
+            # Redis down: serve the request unlimited rather than refuse every tenant; logged loudly.
+            logger.error("rate limiter unavailable (Redis); %s %s not counted", context.key_id, rate_class)
+            self._wait = None
+            return True
         self._wait = decision.retry_after_s
         return decision.allowed
 

@@ -26,32 +26,14 @@ from django.utils import timezone
 from config.errors import Conflict, ValidationFailed
 from scans.events import EVENT_TYPES
 from tenants.models import Tenant
-from webhooks.crypto import (
-    SIGNATURE_HEADER,
-    SecretUnreadable,
-    secret_decrypt,
-    secret_encrypt,
-    secret_generate,
-    signature_header,
-)
-from webhooks.models import (
-    CLAIMABLE_STATUSES,
-    Delivery,
-    DeliveryAttempt,
-    DeliveryKind,
-    DeliveryStatus,
-    Endpoint,
-)
+from webhooks.crypto import (SIGNATURE_HEADER, SecretUnreadable, secret_decrypt, secret_encrypt,
+                             secret_generate, signature_header)
+from webhooks.models import (CLAIMABLE_STATUSES, Delivery, DeliveryAttempt, DeliveryKind, DeliveryStatus,
+                             Endpoint)
 from webhooks.payloads import PING_EVENT, payload_body, payload_build, request_headers
 from webhooks.retry import Verdict, backoff_s, verdict
-from webhooks.selectors import (
-    delivery_get,
-    destination_load,
-    endpoint_count,
-    endpoint_get,
-    endpoints_for_event,
-    scan_receivers,
-)
+from webhooks.selectors import (delivery_get, destination_load, endpoint_count, endpoint_get,
+                                endpoints_for_event, scan_receivers)
 from webhooks.ssrf import UrlRefused, UrlUnresolvable, url_parse, url_pin
 from webhooks.tasks import webhook_deliver_task
 from webhooks.transport import Outcome, post
@@ -321,8 +303,15 @@ def _headers(delivery: Delivery, body: bytes) -> dict[str, str]:
 
 
 def _attempt(delivery: Delivery) -> tuple[Outcome, Verdict]:
-    """Resolve and check the URL again (pinning the address), then POST. Refusals are final."""
+    """Resolve and check the URL again (pinning the address), then POST. Refusals are final. An endpoint's
+    delivery goes to the endpoint's current URL (a corrected URL takes the pending retries along) and stops
+    once the endpoint is disabled, except a ping."""
     body = payload_body(delivery.payload)
+    endpoint = delivery.endpoint
+    if endpoint is not None:
+        if not endpoint.is_active and delivery.event != PING_EVENT:
+            return Outcome(None, 0, "refused: the webhook is disabled"), Verdict.FAILED
+        delivery.url = endpoint.url
     try:
         pinned = url_pin(delivery.url, https_only=delivery.kind == DeliveryKind.SCAN_CALLBACK)
         headers = _headers(delivery, body)
@@ -346,7 +335,8 @@ def _settle(delivery: Delivery, outcome: Outcome, result: Verdict) -> None:
     dead. The update is conditional on this claim, so a reaper that took the row back meanwhile wins."""
     now, attempt = timezone.now(), delivery.attempts
     fields: dict[str, Any] = {"last_status_code": outcome.status_code, "last_latency_ms": outcome.latency_ms,
-                              "last_error": outcome.error[:500], "next_attempt_at": None, "completed_at": now}
+                              "last_error": outcome.error[:500], "next_attempt_at": None, "completed_at": now,
+                              "url": delivery.url}
     countdown = None
     status = {Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED, Verdict.FAILED: DeliveryStatus.FAILED}.get(result)
     if result == Verdict.RETRY:

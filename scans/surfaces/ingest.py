@@ -29,10 +29,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import APIException, NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,12 +39,11 @@ from rest_framework.response import Response
 from config.errors import ValidationFailed
 from config.exception_handler import exception_handler as native_exception_handler
 from scans.services import ScanRequest, scan_submit
+from scans.surfaces.audit import AuditedApiView, raw_text
 from scans.targets import infer_type
-from tenants.api import TenantAPIView
 from tenants.auth import AuthContext
 from tenants.permissions import HasScopes
 from tenants.scopes import Role, Scope
-from tenants.services import audit_record
 from webhooks.services import webhook_headers_validate, webhook_url_validate
 
 logger = logging.getLogger(__name__)
@@ -138,14 +136,12 @@ ERROR_HEADERS = [
 ]
 
 
-class IngestScanApi(TenantAPIView):
+class IngestScanApi(AuditedApiView):
     permission_classes = [ReporterRole, HasScopes]
     required_scopes = {"POST": (Scope.SCANS_CREATE,)}
     rate_class = {"POST": "scan_create"}
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self.audit: dict[str, Any] = {"target": "", "scan_id": None, "outcome": "ok"}
-        super().initial(request, *args, **kwargs)
+    audit_surface = SURFACE
+    audit_action = "scan"
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response]:
         return ingest_exception_handler
@@ -168,10 +164,8 @@ class IngestScanApi(TenantAPIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        data = request.data
-        self.audit["target"] = data["target"][:2048] if isinstance(data, dict) and isinstance(
-            data.get("target"), str) else ""
-        data = self.validate_input(IngestScanInput, data)
+        self.audit["target"] = raw_text(request.data, "target")
+        data = self.validate_input(IngestScanInput, request.data)
         target_type = infer_type(data["target"].strip())
         if target_type not in TARGET_TYPES:
             raise ValidationFailed("target must be an IP address or a hostname (FQDN)", field="target")
@@ -190,26 +184,3 @@ class IngestScanApi(TenantAPIView):
         status = "new" if submitted.created else STATUSES[scan.status]
         self.audit.update(scan_id=scan.pk, outcome=status)
         return Response({"id": str(scan.pk), "status": status}, status=202 if submitted.created else 200)
-
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        audit = getattr(self, "audit", {})
-        try:
-            context = getattr(request, "auth", None)
-        except APIException:
-            context = None
-        error = response.data.get("error") if isinstance(response.data, dict) else None
-        outcome = f"[{error['id']}] {error['message']}" if isinstance(error, dict) else audit.get("outcome", "")
-        if not isinstance(context, AuthContext):
-            logger.warning("ingest %s %s refused before authentication: %s %s", request.method, request.path,
-                           response.status_code, outcome)
-            return response
-        try:
-            audit_record(tenant_id=context.tenant_id, api_key_pk=context.api_key_pk, key_id=context.key_id,
-                         surface=SURFACE, action="scan", method=request.method, path=request.path,
-                         status_code=response.status_code, outcome=outcome, scan_id=audit.get("scan_id"),
-                         target=audit.get("target", ""), remote_addr=request.META.get("REMOTE_ADDR"))
-        except DatabaseError:
-            logger.exception("ingest audit entry lost: key %s %s %s -> %s", context.key_id, request.method,
-                             request.path, response.status_code)
-        return response

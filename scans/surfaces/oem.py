@@ -26,11 +26,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,11 +38,10 @@ from config.exception_handler import exception_handler as native_exception_handl
 from scans.models import Scan
 from scans.selectors import scan_get
 from scans.services import ScanRequest, scan_create
-from tenants.api import TenantAPIView
+from scans.surfaces.audit import AuditedApiView, raw_text
 from tenants.auth import AuthContext
 from tenants.permissions import HasScopes
 from tenants.scopes import Scope
-from tenants.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +73,8 @@ class QueryTags(serializers.DictField):
         tags = super().to_internal_value(data)
         if len(tags) > MAX_TAGS:
             raise serializers.ValidationError(f"at most {MAX_TAGS} tags")
-        if any(not key or len(key) > MAX_TAG_KEY for key in tags):
-            raise serializers.ValidationError(f"tag names must be 1 to {MAX_TAG_KEY} characters")
+        if any(not key or len(key) > MAX_TAG_KEY or not key.isprintable() for key in tags):
+            raise serializers.ValidationError(f"tag names must be 1 to {MAX_TAG_KEY} printable characters")
         return tags
 
 
@@ -148,48 +145,14 @@ def unix(moment: Any) -> int | None:
     return int(moment.timestamp()) if moment else None
 
 
-def raw_text(data: Any, name: str) -> str:
-    """A string field of a body that may not be an object at all, for the audit log only."""
-    value = data.get(name) if isinstance(data, dict) else None
-    return value[:2048] if isinstance(value, str) else ""
-
-
-class OemApiView(TenantAPIView):
+class OemApiView(AuditedApiView):
     """What both OEM endpoints share: the permission pair, the error shape and the audit entry."""
 
     permission_classes = [HasScopes, OemEnabled]
-    audit_action = ""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self.audit: dict[str, Any] = {"target": "", "scan_id": None, "query_tags": {}}
-        super().initial(request, *args, **kwargs)
+    audit_surface = SURFACE
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response]:
         return oem_exception_handler
-
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        audit = getattr(self, "audit", {})
-        try:
-            context = getattr(request, "auth", None)
-        except APIException:
-            context = None
-        error = response.data.get("error") if isinstance(response.data, dict) else None
-        outcome = str(error) if error else audit.get("outcome", "ok")
-        if not isinstance(context, AuthContext):
-            logger.warning("OEM %s %s refused before authentication: %s %s", request.method, request.path,
-                           response.status_code, outcome)
-            return response
-        try:
-            audit_record(tenant_id=context.tenant_id, api_key_pk=context.api_key_pk, key_id=context.key_id,
-                         surface=SURFACE, action=self.audit_action, method=request.method, path=request.path,
-                         status_code=response.status_code, outcome=outcome, scan_id=audit.get("scan_id"),
-                         target=audit.get("target", ""), query_tags=audit.get("query_tags") or {},
-                         remote_addr=request.META.get("REMOTE_ADDR"))
-        except DatabaseError:
-            logger.exception("OEM audit entry lost: key %s %s %s -> %s", context.key_id, request.method,
-                             request.path, response.status_code)
-        return response
 
 
 DOMAIN_EXAMPLE = {"type": "domain", "target": "acme.com",

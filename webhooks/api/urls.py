@@ -12,16 +12,8 @@ from typing import Any
 from django.urls import path
 
 from tenants.api import TenantAPIView
-from webhooks.api.views import (
-    WebhookCreateApi,
-    WebhookDeleteApi,
-    WebhookDeliveryListApi,
-    WebhookGetApi,
-    WebhookListApi,
-    WebhookPingApi,
-    WebhookSecretRotateApi,
-    WebhookUpdateApi,
-)
+from webhooks.api.views import (WebhookCreateApi, WebhookDeleteApi, WebhookDeliveryListApi, WebhookGetApi,
+                                WebhookListApi, WebhookPingApi, WebhookSecretRotateApi, WebhookUpdateApi)
 
 
 def route(*operations: type[TenantAPIView]) -> Callable[..., Any]:
@@ -31,7 +23,9 @@ def route(*operations: type[TenantAPIView]) -> Callable[..., Any]:
     for operation in operations:
         scopes.update(operation.required_scopes)
     name = "".join(operation.__name__.removesuffix("Api") for operation in operations) + "Route"
-    return type(name, operations, {"required_scopes": scopes, "__doc__": operations[0].__doc__}).as_view()
+    joined: type[TenantAPIView] = type(name, operations, {"required_scopes": scopes,
+                                                          "__doc__": operations[0].__doc__})
+    return joined.as_view()
 
 
 urlpatterns = [

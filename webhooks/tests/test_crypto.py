@@ -7,15 +7,8 @@ import hmac
 
 import pytest
 
-from webhooks.crypto import (
-    SecretUnreadable,
-    secret_decrypt,
-    secret_encrypt,
-    secret_generate,
-    signature_compute,
-    signature_header,
-    signature_verify,
-)
+from webhooks.crypto import (SecretUnreadable, secret_decrypt, secret_encrypt, secret_generate,
+                             signature_compute, signature_header, signature_verify)
 
 
 def test_secrets_round_trip_and_never_encrypt_to_the_same_text():

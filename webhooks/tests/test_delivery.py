@@ -15,14 +15,8 @@ from django.utils import timezone
 
 from webhooks.crypto import signature_verify
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
-from webhooks.services import (
-    deliveries_create_for_event,
-    deliveries_reap,
-    endpoint_create,
-    endpoint_ping,
-    endpoint_secret_rotate,
-    webhook_deliver,
-)
+from webhooks.services import (deliveries_create_for_event, deliveries_reap, endpoint_create, endpoint_ping,
+                               endpoint_secret_rotate, endpoint_update, webhook_deliver)
 from webhooks.tests.receiver import Receiver
 
 BASE = 0.05  # LANTERN_WEBHOOK_BACKOFF_BASE_S in webhooks/tests/conftest.py
@@ -294,3 +288,22 @@ def test_a_deleted_endpoints_queued_delivery_sends_nothing(tenant_a, outbox):
         created.endpoint.delete()
         outbox.run()
     assert receiver.count == 0 and Delivery.objects.count() == 0
+
+
+def test_pending_retries_follow_a_corrected_url_and_stop_when_the_webhook_is_disabled(tenant_a, outbox):
+    with Receiver(status=503) as wrong, Receiver() as right:
+        created = endpoint_create(tenant_id=tenant_a.tenant_id, url=wrong.url, events=["scan.completed"])
+        endpoint_id = created.endpoint.pk
+        with outbox.committed():
+            first = endpoint_ping(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint_id)
+            deliveries_create_for_event(tenant_id=tenant_a.tenant_id, message=event_message())
+        outbox.run(limit=2)  # both fail once on the wrong URL and wait for a retry
+        endpoint_update(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint_id, url=right.url)
+        outbox.run_one()  # the ping's retry goes to the corrected URL
+        endpoint_update(tenant_id=tenant_a.tenant_id, endpoint_id=endpoint_id, is_active=False)
+        outbox.run()
+    assert (wrong.count, right.count) == (2, 1)
+    first.refresh_from_db()
+    assert (first.status, first.url, first.attempts) == (DeliveryStatus.SUCCEEDED, right.url, 2)
+    event = Delivery.objects.exclude(pk=first.pk).get()
+    assert (event.status, event.last_error) == (DeliveryStatus.FAILED, "refused: the webhook is disabled")

@@ -19,6 +19,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues must not hang on a dead broker: fail fast; the database keeps the work.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 SCAN_ENGINE_TIMEOUT_S = env_int("LANTERN_SCAN_MAX_TIMEOUT_S", 4 * 3600)
 SCAN_TASK_SOFT_LIMIT_S = SCAN_ENGINE_TIMEOUT_S + 120
@@ -28,6 +30,8 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A scan task runs for as long as its scan; the message must not be redelivered meanwhile.
     "visibility_timeout": SCAN_TASK_HARD_LIMIT_S + 600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
@@ -37,10 +41,12 @@ CELERY_TASK_ROUTES = {
 # Every queue a default worker consumes (make up, the tests); engine-specific queues come on top.
 LANTERN_WORKER_QUEUES = "default,scans,webhooks"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Re-queue scans of lost workers and re-send tokens of waiting scans this often.
+LANTERN_RECONCILE_S = env_int("LANTERN_RECONCILE_S", 30)
 CELERY_BEAT_SCHEDULE = {
     "scans-reconcile": {
         "task": "scans.tasks.scans_reconcile_task",
-        "schedule": 30.0,
-        "options": {"expires": 25},
+        "schedule": float(LANTERN_RECONCILE_S),
+        "options": {"expires": max(1, LANTERN_RECONCILE_S - 1)},
     },
 }
