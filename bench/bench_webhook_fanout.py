@@ -1,13 +1,14 @@
 """Webhook fan-out benchmark: deliveries per second through the real Celery worker to a receiver on 127.0.0.1.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lantern .venv/bin/python bench/bench_webhook_fanout.py
-        [--deliveries 10000] [--endpoints 10] [--concurrency 8] [--max-seconds 300] [--keep-db]
+        [--deliveries 10000] [--endpoints 10] [--concurrency 8] [--pool prefork|threads] [--max-seconds 600]
+        [--keep-db]
 
 What it does, on the PostgreSQL server of DATABASE_URL but in its own database `lantern_bench_webhooks`
 (created, migrated, dropped at the end) and on a Redis database of its own (LANTERN_BENCH_REDIS_URL, default
 redis://127.0.0.1:6379/14, flushed before and after), never the dev or the test ones:
-1. Starts a threaded HTTP receiver on 127.0.0.1 that answers 200, and a Celery worker subprocess consuming
-   only the webhooks queue (prefork, --concurrency processes), as `make up` would run it.
+1. Starts a threaded HTTP receiver on 127.0.0.1 that answers 200 (keep-alive), and a Celery worker
+   subprocess consuming only the webhooks queue (--pool prefork by default, --concurrency processes).
 2. Registers --endpoints endpoints of one tenant, all subscribed to `progress` and pointing at the receiver,
    then feeds --deliveries / --endpoints `progress` events to the webhooks sink
    (webhooks.sinks.on_scan_event), exactly as scans/events.py does after commit: each event writes one
@@ -51,13 +52,14 @@ def _admin(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def _start_worker(concurrency: int, log: Path) -> subprocess.Popen:
+def _start_worker(concurrency: int, pool: str, log: Path) -> subprocess.Popen:
     from config.celery import app
 
     name = f"bench-webhooks-{os.getpid()}@%h"
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks", "-c", str(concurrency),
-         "-l", "warning", "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "-P", pool, "-l", "warning", "-n", name, "--without-gossip", "--without-mingle",
+         "--without-heartbeat"],
         cwd=ROOT, env=dict(os.environ), stdout=open(log, "wb"), stderr=subprocess.STDOUT,
         start_new_session=True)
     deadline = time.monotonic() + 60
@@ -66,6 +68,7 @@ def _start_worker(concurrency: int, log: Path) -> subprocess.Popen:
             raise RuntimeError(f"the worker exited:\n{log.read_text()[-3000:]}")
         if app.control.ping(timeout=0.5):
             return worker
+    os.killpg(worker.pid, signal.SIGKILL)
     raise RuntimeError(f"the worker did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
@@ -101,10 +104,10 @@ def run(args: argparse.Namespace) -> None:
         tenant, _ = tenant_get_or_create(name="bench-webhooks", plan_slug="enterprise")
         for _ in range(args.endpoints):
             endpoint_create(tenant_id=tenant.pk, url=receiver.url, events=["progress"])
-        worker = _start_worker(args.concurrency, log)
+        worker = _start_worker(args.concurrency, args.pool, log)
         try:
             print(f"fan-out: {events:,} progress events x {args.endpoints} endpoints = {total:,} deliveries, "
-                  f"worker -Q webhooks -c {args.concurrency} (prefork), receiver {receiver.url}")
+                  f"worker -Q webhooks -c {args.concurrency} -P {args.pool}, receiver {receiver.url}")
             scan_id = str(uuid.uuid4())
             started = time.perf_counter()
             for seq in range(1, events + 1):
@@ -147,7 +150,8 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--endpoints", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--max-seconds", type=float, default=300.0)
+    parser.add_argument("--pool", choices=("prefork", "threads"), default="prefork")
+    parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--keep-db", action="store_true", help=f"leave {BENCH_DB} in place for inspection")
     args = parser.parse_args()
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern")

@@ -38,6 +38,10 @@ class FindingStatus(models.TextChoices):
 
 
 class Finding(TenantOwned):
+    # The tenant column needs no index of its own: finding_uniq_per_tenant and the list indexes lead with it,
+    # and every index costs on each of the 100,000 rows one ingest can write.
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", editable=False,
+                               db_index=False)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     fingerprint = models.CharField(max_length=64)
     title = models.CharField(max_length=500)
@@ -82,8 +86,11 @@ class Finding(TenantOwned):
 class FindingOccurrence(TenantOwned):
     """Which scans saw a finding (the scan side of the many-to-many, with when)."""
 
-    # No single-column indexes on finding and scan: finding_occurrence_uniq (finding, scan) and
-    # occurrence_scan_severity (scan, severity) lead with them, and an ingest writes 100,000 rows at a time.
+    # No single-column indexes on tenant, finding and scan: finding_occurrence_uniq (finding, scan) and
+    # occurrence_scan_severity (scan, severity) serve every lookup (rows are always reached through a scan or a
+    # finding, both tenant-checked), and an ingest writes 100,000 rows at a time.
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", editable=False,
+                               db_index=False)
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="occurrence_rows", db_index=False)
     scan = models.ForeignKey("scans.Scan", on_delete=models.CASCADE, related_name="finding_occurrences",
                              db_index=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -33,6 +34,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 _BATCH_TABLE = "findings_ingest_batch"
+_WORK_MEM = "64MB"
+_COPY_TYPES = ("varchar", "text", "text", "numeric", "text", "text", "text", "text", "text", "int4", "text", "text",
+               "text", "varchar[]", "varchar[]", "text[]")
 _COLUMNS = ("fingerprint", "title", "severity", "cvss_score", "tool", "rule_id", "category", "affected_component",
             "host", "port", "description", "remediation", "evidence", "cve_ids", "cwe_ids", "refs")
 _CREATE = f"""
@@ -95,11 +99,12 @@ def _unique(records: Iterable[FindingRecord]) -> dict[str, FindingRecord]:
 
 
 def _row(fingerprint: str, record: FindingRecord) -> tuple[Any, ...]:
-    cvss = None if record.cvss_score is None else round(min(max(record.cvss_score, 0.0), 10.0), 1)
+    cvss = None if record.cvss_score is None else Decimal(f"{min(max(record.cvss_score, 0.0), 10.0):.1f}")
     return (fingerprint, record.title[:500], record.severity.value, cvss, record.engine[:32], record.rule_id[:200],
             record.category[:32], record.component[:2048], record.host[:253].lower(), record.port,
-            record.description, record.remediation, record.evidence, [c.upper()[:32] for c in record.cve_ids],
-            [c.upper()[:16] for c in record.cwe_ids], list(record.references))
+            record.description, record.remediation, record.evidence,
+            [c.upper()[:32] for c in record.cve_ids] if record.cve_ids else [],
+            [c.upper()[:16] for c in record.cwe_ids] if record.cwe_ids else [], list(record.references))
 
 
 def findings_ingest(*, tenant_id: int, scan_id: str, records: Iterable[FindingRecord], seen_at: datetime) -> int:
@@ -117,14 +122,15 @@ def findings_ingest(*, tenant_id: int, scan_id: str, records: Iterable[FindingRe
     if not Scan.objects.for_tenant(tenant_id).filter(pk=as_uuid(scan_id)).exists():
         raise NotFound("Scan not found")
     with transaction.atomic(), connection.cursor() as cursor:
+        # For this transaction only: sort and hash a large batch in memory, and skip JIT compilation, which
+        # costs more than it saves on a statement that runs once.
+        cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'; SET LOCAL jit = off")
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_BATCH_TABLE}")
         cursor.execute(_CREATE)
-        with cursor.cursor.copy(f"COPY {_BATCH_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {_BATCH_TABLE} ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
             for fingerprint, record in unique.items():
                 copy.write_row(_row(fingerprint, record))
-        # A temporary table has no statistics until analysed: without them the planner guesses the join
-        # against a million findings badly.
-        cursor.execute(f"ANALYZE {_BATCH_TABLE}")
         cursor.execute(_UPSERT, {"tenant": tenant_id, "scan": str(scan_id), "seen": seen_at,
                                  "actor": f"scan:{scan_id}"[:64]})
     return len(unique)

@@ -83,8 +83,10 @@ class Scan(TenantOwned):
     class Meta:
         indexes = [
             # The dispatcher's scan: queued scans by priority then age.
-            models.Index(fields=["-priority", "created_at"], name="scan_queued_order",
+            models.Index(fields=["tenant", "queue", "-priority", "created_at"], name="scan_queued_heads",
                          condition=Q(status="queued")),
+            models.Index(fields=["tenant"], name="scan_running_tenant", condition=Q(status="running")),
+            models.Index(fields=["destination"], name="scan_running_destination", condition=Q(status="running")),
             models.Index(fields=["tenant", "status"], name="scan_tenant_status"),
             models.Index(fields=["tenant", "-created_at"], name="scan_tenant_recent"),
             models.Index(fields=["tenant", "request_digest", "-created_at"], name="scan_tenant_repeat"),

@@ -18,13 +18,12 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.errors import Conflict, ValidationFailed
-from scans.events import EVENT_TYPES
 from tenants.models import Tenant
 from webhooks.crypto import (SIGNATURE_HEADER, SecretUnreadable, secret_decrypt, secret_encrypt,
                              secret_generate, signature_header)
@@ -37,12 +36,12 @@ from webhooks.selectors import (delivery_get, destination_load, endpoint_count, 
 from webhooks.ssrf import UrlRefused, UrlUnresolvable, url_parse, url_pin
 from webhooks.tasks import webhook_deliver_task
 from webhooks.transport import Outcome, post
-from webhooks.validation import webhook_headers_validate, webhook_url_validate
+from webhooks.validation import webhook_events_validate, webhook_headers_validate, webhook_url_validate
 
 __all__ = [
     "EndpointWithSecret", "deliveries_create_for_event", "deliveries_reap", "endpoint_create",
     "endpoint_delete", "endpoint_ping", "endpoint_secret_rotate", "endpoint_update", "webhook_deliver",
-    "webhook_headers_validate", "webhook_url_validate",
+    "webhook_events_validate", "webhook_headers_validate", "webhook_url_validate",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,23 +59,13 @@ class EndpointWithSecret:
     secret: str
 
 
-def _events_validate(events: Any) -> list[str]:
-    if not isinstance(events, list) or not events or not all(isinstance(name, str) for name in events):
-        raise ValidationFailed("events must be a non-empty list of event names", field="events")
-    unknown = sorted({name for name in events if name not in EVENT_TYPES})
-    if unknown:
-        raise ValidationFailed(f"unknown event(s): {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}",
-                               field="events")
-    return list(dict.fromkeys(events))
-
-
 def endpoint_create(*, tenant_id: int, url: str, events: list[str],
                     description: str = "") -> EndpointWithSecret:
     """Register an endpoint with a new signing secret. Writes one Endpoint (the secret encrypted); enqueues
     nothing. Not idempotent. Refuses an unsafe URL (422), unknown events (400) and more than
     LANTERN_WEBHOOK_MAX_ENDPOINTS endpoints per tenant (409)."""
     clean_url = webhook_url_validate(url)
-    clean_events = _events_validate(events)
+    clean_events = webhook_events_validate(events)
     secret = secret_generate()
     with transaction.atomic():
         Tenant.objects.select_for_update().filter(pk=tenant_id).first()  # serialises the limit check
@@ -95,17 +84,24 @@ def endpoint_update(*, tenant_id: int, endpoint_id: Any, url: str | None = None,
     """Change the given fields of the tenant's endpoint; re-enabling it clears its failure count. Writes the
     Endpoint; enqueues nothing. Idempotent."""
     endpoint = endpoint_get(tenant_id=tenant_id, endpoint_id=endpoint_id)
+    changed = ["updated_at"]
     if url is not None:
         endpoint.url = webhook_url_validate(url)
+        changed.append("url")
     if events is not None:
-        endpoint.events = _events_validate(events)
+        endpoint.events = webhook_events_validate(events)
+        changed.append("events")
     if description is not None:
         endpoint.description = description[:200]
+        changed.append("description")
     if is_active is not None:
         if is_active and not endpoint.is_active:
             endpoint.consecutive_failures, endpoint.disabled_reason = 0, ""
+            changed += ["consecutive_failures", "disabled_reason"]
         endpoint.is_active = is_active
-    endpoint.save()
+        changed.append("is_active")
+    # Only these columns: a secret rotated meanwhile must not be written back over.
+    endpoint.save(update_fields=changed)
     return endpoint
 
 
@@ -338,7 +334,7 @@ def _settle(delivery: Delivery, outcome: Outcome, result: Verdict) -> None:
                               "last_error": outcome.error[:500], "next_attempt_at": None, "completed_at": now,
                               "url": delivery.url}
     countdown = None
-    status = {Verdict.SUCCEEDED: DeliveryStatus.SUCCEEDED, Verdict.FAILED: DeliveryStatus.FAILED}.get(result)
+    status: str = DeliveryStatus.SUCCEEDED if result == Verdict.SUCCEEDED else DeliveryStatus.FAILED
     if result == Verdict.RETRY:
         wait = backoff_s(attempt, retry_after_s=outcome.retry_after_s)
         window_end = delivery.created_at + timedelta(seconds=settings.LANTERN_WEBHOOK_RETRY_WINDOW_S)
@@ -347,6 +343,20 @@ def _settle(delivery: Delivery, outcome: Outcome, result: Verdict) -> None:
             fields.update(next_attempt_at=now + timedelta(seconds=wait), completed_at=None)
         else:
             status = DeliveryStatus.DEAD
+    try:
+        _settle_write(delivery, outcome, status, fields, countdown)
+    except IntegrityError:
+        logger.info("webhook delivery %s was deleted during its attempt", delivery.pk)
+        return
+    logger.info("webhook delivery %s attempt %s: %s (%s)", delivery.pk, attempt, status,
+                outcome.status_code or outcome.error)
+
+
+def _settle_write(delivery: Delivery, outcome: Outcome, status: str, fields: dict[str, Any],
+                  countdown: float | None) -> None:
+    """The attempt row, the delivery's new state, its next task and the endpoint's count, in one transaction
+    (a delivery deleted meanwhile makes it fail at commit: IntegrityError)."""
+    attempt = delivery.attempts
     with transaction.atomic():
         DeliveryAttempt.objects.create(tenant_id=delivery.tenant_id, delivery_id=delivery.pk, number=attempt,
                                        status_code=outcome.status_code, latency_ms=outcome.latency_ms,
@@ -360,8 +370,6 @@ def _settle(delivery: Delivery, outcome: Outcome, result: Verdict) -> None:
             _enqueue(tenant_id=delivery.tenant_id, delivery_id=delivery.pk, countdown=countdown)
         if delivery.endpoint is not None and status != DeliveryStatus.RETRYING:
             _endpoint_track(delivery, succeeded=status == DeliveryStatus.SUCCEEDED)
-    logger.info("webhook delivery %s attempt %s: %s (%s)", delivery.pk, attempt, status,
-                outcome.status_code or outcome.error)
 
 
 def _endpoint_track(delivery: Delivery, *, succeeded: bool) -> None:

@@ -1,6 +1,7 @@
-"""Checks of what a client gives as a receiver: URLs (the SSRF guard) and seed 001 webhook headers.
-Both are re-exported by webhooks.services, which the scan surfaces call when a scan is submitted with a
-webhook or a callbackUrl; delivery checks both again before every attempt."""
+"""Checks of what a client gives as a receiver: URLs (the SSRF guard), seed 001 webhook headers and the
+events an endpoint subscribes to. webhooks.services re-exports them: the scan surfaces call the first two
+when a scan is submitted with a webhook or a callbackUrl, and delivery checks both again before every
+attempt."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from typing import Any
 
 from config.errors import ValidationFailed
+from scans.events import EVENT_TYPES
 from webhooks.errors import WebhookUrlRefused
 from webhooks.ssrf import UrlRefused, UrlUnresolvable, url_pin
 
@@ -73,6 +75,18 @@ def webhook_headers_validate(headers: Any, *, field: str = "webhook.headers") ->
     if total > MAX_HEADERS_TOTAL:
         raise ValidationFailed(f"{field} are larger than {MAX_HEADERS_TOTAL} bytes in all", field=field)
     return clean
+
+
+def webhook_events_validate(events: Any) -> list[str]:
+    """Event names an endpoint subscribes to: a non-empty list of names of the scan event stream, returned
+    without duplicates in the order given. Raises ValidationFailed (400) naming the unknown ones."""
+    if not isinstance(events, list) or not events or not all(isinstance(name, str) for name in events):
+        raise ValidationFailed("events must be a non-empty list of event names", field="events")
+    unknown = sorted({name for name in events if name not in EVENT_TYPES})
+    if unknown:
+        raise ValidationFailed(f"unknown event(s): {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}",
+                               field="events")
+    return list(dict.fromkeys(events))
 
 
 def webhook_url_validate(url: Any, *, https_only: bool = False, field: str = "url") -> str:

@@ -50,6 +50,7 @@ SURFACE = "multiengine"
 TARGET_TYPES = ("host", "url", "domain", "ip", "network", "image")
 FIELD_NAMES = {"engine": "scanType", "target_type": "targetType", "timeout_s": "timeout"}
 ALL_ENGINES = "all"
+MAX_PAGE = 1_000_000  # keeps (page - 1) * limit inside PostgreSQL's OFFSET range
 
 
 class AssetNotFound(DomainError):
@@ -77,7 +78,7 @@ class MultiEngineScanListQuery(serializers.Serializer):
     scanType = serializers.CharField(max_length=32, default="nmap",
                                      help_text="Filter by scan engine (default nmap; all for every engine)")
     status = serializers.ChoiceField(choices=[*STATUSES, *STATUS_ALIASES], required=False)
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 

@@ -223,7 +223,8 @@ def test_list_defaults_to_nmap_filters_and_paginates(client_for, tenant_a, tenan
 
 
 @pytest.mark.parametrize("query, field", [({"limit": 101}, "limit"), ({"limit": 0}, "limit"),
-                                          ({"page": 0}, "page"), ({"status": "bogus"}, "status")])
+                                          ({"page": 0}, "page"), ({"page": 10 ** 20}, "page"),
+                                          ({"status": "bogus"}, "status")])
 def test_bad_list_parameters_are_400(client_for, tenant_a, query, field):
     assert_error(client_for(tenant_a).get(SCANS, query), 400, field=field)
 

@@ -103,6 +103,12 @@ def test_list_envelope_counts_and_filters(client_for, tenant_a, tenant_b):
     assert client.get(SCANS, {"per_page": 101}).status_code == 400
 
 
+@pytest.mark.xfail(strict=True, reason="found by the schema fuzz: ScanListQuery.page has no max_value, so "
+                   "the OFFSET overflows PostgreSQL's bigint and the native list answers 500")
+def test_a_page_number_past_any_offset_is_not_a_server_error(client_for, tenant_a):
+    assert client_for(tenant_a).get(SCANS, {"page": 31224381950373460770291712}).status_code == 400
+
+
 def test_the_detail_example_fields(client_for, tenant_a):
     scan_id = create(client_for(tenant_a), target="scanme.lantern.test", authorized=True).json()["id"]
     Scan.objects.filter(pk=scan_id).update(status="running", progress=45, phase="vulnerability_scanning",

@@ -1,0 +1,149 @@
+"""One scan through each seed surface on the real stack (daphne, a Celery worker, real nmap), against
+servers this module opens on 127.0.0.1: each completes, and what it found reads back through the API."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from engines.testing.tls import self_signed_certificate, tls_server
+from tenants.services import tenant_set_oem
+from tests.conformance.conftest import project_routes_surfaces
+from tests.conftest import make_tenant
+from tests.stack import conftest as stack_conftest
+from tests.stack.conftest import live_stack  # noqa: F401  (the fixture, used by `stack`)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TLS_PORTS = (8443, 4443, 9443, 7443, 1443)  # in nmap's top 1000, which the ingest scan covers
+
+
+@pytest.fixture(scope="module")
+def surfaces_settings() -> Iterator[None]:
+    """live_stack starts its processes with config.settings.test; while config/urls.py does not route the
+    surfaces, point them at tests/conformance/stack_settings.py instead (which only adds the routes)."""
+    original = stack_conftest.stack_env
+    if project_routes_surfaces():
+        stack_conftest.stack_env = lambda: {**original(), "DJANGO_SETTINGS_MODULE": "tests.conformance.stack_settings"}
+    yield
+    stack_conftest.stack_env = original
+
+
+@pytest.fixture(scope="module")
+def stack(surfaces_settings, live_stack):  # noqa: F811
+    return live_stack
+
+
+def listening(port: int = 0) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(64)
+    return sock
+
+
+def free_low_port() -> socket.socket:
+    """A listener below 1025 (the sentinel nmap step scans 1-1024); the tests run as root."""
+    for port in range(1000, 900, -1):
+        try:
+            return listening(port)
+        except OSError:
+            continue
+    pytest.skip("no free port below 1025")
+
+
+def wait_done(client: httpx.Client, scan_id: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/scans/{scan_id}").json()
+        if body["status"] in ("completed", "failed", "cancelled"):
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"scan {scan_id} still {body['status']} after {timeout} s")
+
+
+def open_ports(client: httpx.Client, scan_id: str) -> set[int]:
+    result = client.get(f"/api/v1/scans/{scan_id}/result").json()
+    return {p["port"] for device in result["devices"] for p in device["ports"] if p["state"] == "open"}
+
+
+def test_an_oem_scan_of_a_loopback_range_completes(stack):
+    partner = make_tenant("oem-live", scopes=("oem",))
+    tenant_set_oem(tenant_id=partner.tenant_id, enabled=True, credits=None)
+    sock = free_low_port()
+    port = sock.getsockname()[1]
+    with httpx.Client(base_url=stack["http"], headers={"X-API-KEY": partner.key}, timeout=20) as client:
+        queued = client.post("/api/v1/oem/on-demand-scan", json={"type": "ip_range", "target": "127.0.0.1"})
+        assert queued.status_code == 200, queued.text
+        scan_id = queued.json()["response"]["scan_id"]
+        done = wait_done(client, scan_id)
+        found = open_ports(client, scan_id)
+        info = client.post("/api/v1/oem/on-demand-scan/scan-status", json={"scan_id": scan_id}).json()
+    sock.close()
+    assert done["status"] == "completed", done["error"]
+    assert port in found
+    assert info["response"]["scan_info"]["status"] == "scan_completed"
+    assert isinstance(info["response"]["scan_info"]["completed_at"], int)
+
+
+def test_an_ingest_scan_collects_ports_services_and_the_tls_certificate(stack, tmp_path):
+    reporter = make_tenant("ingest-live", role="reporter")
+    certificate = self_signed_certificate(tmp_path)
+    port = next((p for p in TLS_PORTS if _free(p)), None)
+    if port is None:
+        pytest.skip(f"none of {TLS_PORTS} is free")
+    headers = {"api-key": reporter.key_id, "api-secret": reporter.secret}
+    with tls_server(certificate, port=port), httpx.Client(base_url=stack["http"], headers=headers,
+                                                          timeout=20) as client:
+        created = client.post("/api/ingest/v1/scan", json={"target": "127.0.0.1"})
+        assert (created.status_code, created.json()["status"]) == (202, "new"), created.text
+        scan_id = created.json()["id"]
+        done = wait_done(client, scan_id, timeout=300)
+        repeat = client.post("/api/ingest/v1/scan", json={"target": "127.0.0.1"})
+        result = client.get(f"/api/v1/scans/{scan_id}/result").json()
+    assert done["status"] == "completed", done["error"]
+    assert (repeat.status_code, repeat.json()) == (200, {"id": scan_id, "status": "done"})
+    assert port in {p["port"] for d in result["devices"] for p in d["ports"]}
+    assert any(c["port"] == port and "lantern.test" in c["subject"] for c in result["certificates"])
+
+
+def test_a_multi_engine_nmap_scan_completes(stack):
+    tenant = make_tenant("multi-live")
+    sock = listening()
+    port = sock.getsockname()[1]
+    with httpx.Client(base_url=stack["http"], headers={"X-API-Key": tenant.key}, timeout=20) as client:
+        created = client.post("/scan-api/api/v1/scans", json={
+            "target": "127.0.0.1", "scanType": "nmap", "options": {"ports": str(port)}})
+        assert created.status_code == 201, created.text
+        scan_id = created.json()["data"]["id"]
+        wait_done(client, scan_id)
+        detail = client.get(f"/scan-api/api/v1/scans/{scan_id}").json()["data"]
+        found = open_ports(client, scan_id)
+    sock.close()
+    assert (detail["status"], detail["progress"]) == ("completed", 100), detail["error"]
+    assert found == {port}
+
+
+def test_a_network_scan_with_the_custom_profile_completes(stack):
+    tenant = make_tenant("network-live")
+    sock = listening()
+    port = sock.getsockname()[1]
+    with httpx.Client(base_url=stack["http"], headers={"Authorization": f"Bearer {tenant.key}"},
+                      timeout=20) as client:
+        started = client.post("/api/v1/scans/start", json={"target": "127.0.0.1", "profile": "custom",
+                                                           "ports": [port], "site_id": "lab"})
+        assert started.status_code == 201, started.text
+        done = wait_done(client, started.json()["id"])
+        result = client.get(f"/api/v1/scans/{done['id']}/result").json()
+    sock.close()
+    assert done["status"] == "completed" and done["progress_percent"] == 100, done["error"]
+    assert (result["devices_found"], result["open_ports_total"]) == (1, 1)
+    assert result["devices"][0]["ports"][0]["port"] == port
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
