@@ -15,7 +15,8 @@ if settings.LANTERN_SERVE_STATIC:
     # CSS come through Django's static files handler. Production puts them behind a web server instead.
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up first)
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from scans.routing import websocket_urlpatterns  # noqa: E402
 from tenants.ws_auth import ApiKeyWebsocketMiddleware  # noqa: E402
@@ -23,6 +24,6 @@ from tenants.ws_auth import ApiKeyWebsocketMiddleware  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from tenants.api_views import WsTokenApi
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("scans.api.urls")),
+    path("api/v1/ws-token", WsTokenApi.as_view(), name="ws-token"),
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
          name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[],

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rest_framework.authentication import BaseAuthentication
+from django.core import signing
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from tenants.scopes import Scope, effective_scopes
-from tenants.selectors import api_key_verify
+from tenants.selectors import api_key_verify, membership_for
 from tenants.services import KEY_PREFIX, api_key_touch
 
 
 @dataclass(frozen=True, slots=True)
 class AuthContext:
     tenant_id: int
-    api_key_pk: int
+    api_key_pk: int | None  # None for a console user (session)
     key_id: str
     role: str
     scopes: frozenset[Scope]
@@ -97,6 +98,49 @@ def authenticate_headers(headers: dict[str, str]) -> AuthContext | None:
         oem_enabled=api_key.tenant.oem_enabled,
         rate_limits=tuple({**api_key.tenant.plan.rate_limits, **api_key.tenant.rate_limits}.items()),
     )
+
+
+def context_for_membership(membership) -> AuthContext:
+    tenant = membership.tenant
+    return AuthContext(
+        tenant_id=tenant.pk, api_key_pk=None, key_id=f"user-{membership.user_id}", role=membership.role,
+        scopes=effective_scopes(membership.role, ()), oem_enabled=tenant.oem_enabled,
+        rate_limits=tuple({**tenant.plan.rate_limits, **tenant.rate_limits}.items()),
+    )
+
+
+WS_TOKEN_SALT = "lantern.ws-token"
+WS_TOKEN_MAX_AGE_S = 60
+
+
+def ws_token_issue(context: AuthContext) -> str:
+    """A short-lived, signed token for browsers, which cannot set headers on a WebSocket: `?token=`."""
+    return signing.dumps({"t": context.tenant_id, "k": context.key_id, "r": context.role,
+                          "s": sorted(context.scopes)}, salt=WS_TOKEN_SALT, compress=True)
+
+
+def ws_token_read(token: str) -> AuthContext | None:
+    try:
+        data = signing.loads(token, salt=WS_TOKEN_SALT, max_age=WS_TOKEN_MAX_AGE_S)
+    except signing.BadSignature:
+        return None
+    return AuthContext(tenant_id=data["t"], api_key_pk=None, key_id=data["k"], role=data["r"],
+                       scopes=frozenset(Scope(s) for s in data["s"]), oem_enabled=False)
+
+
+class SessionMembershipAuthentication(SessionAuthentication):
+    """The console's own calls to the REST API: a logged-in user with a membership acts for that tenant
+    (the `X-Lantern-Tenant` header picks one of several), with the scopes of their role. CSRF is enforced."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, _ = result
+        membership = membership_for(user_id=user.pk, tenant_uuid=request.headers.get("X-Lantern-Tenant"))
+        if membership is None:
+            return None
+        return user, context_for_membership(membership)
 
 
 class ApiKeyAuthentication(BaseAuthentication):

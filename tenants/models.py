@@ -74,6 +74,20 @@ class ApiKey(TenantOwned):
         return f"{self.key_id} ({self.role or 'scopes only'})"
 
 
+class Membership(TenantOwned):
+    """A console user's role in a tenant (session login). API keys need no membership: they carry their own."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=[(r.value, r.value) for r in Role], default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="membership_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in tenant {self.tenant_id} ({self.role})"
+
+
 class AuditLog(TenantOwned):
     """Who asked what, when, and how it ended, for the surfaces that must keep such a log (seed 000's OEM
     audit log, seed 001's ingest). Append-only; read-only in the admin."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from tenants.models import ApiKey, Tenant
+from tenants.models import ApiKey, Membership, Tenant
 from tenants.services import secret_digest
 
 # Compared against when the key id is unknown, so a miss costs the same as a wrong secret.
@@ -28,3 +28,12 @@ def tenant_get(*, tenant_id: int) -> Tenant:
 
 def tenant_has_keys(*, tenant_id: int) -> bool:
     return ApiKey.objects.for_tenant(tenant_id).filter(revoked_at__isnull=True).exists()
+
+
+def membership_for(*, user_id: int, tenant_uuid: str | None = None) -> Membership | None:
+    """The user's membership in the given tenant, or their first one when none is named."""
+    memberships = Membership.objects.select_related("tenant", "tenant__plan").filter(user_id=user_id,
+                                                                                      tenant__is_active=True)
+    if tenant_uuid:
+        memberships = memberships.filter(tenant__uuid=tenant_uuid)
+    return memberships.order_by("created_at").first()

@@ -92,7 +92,8 @@ LANTERN_SERVE_STATIC = env_bool("LANTERN_SERVE_STATIC", True)
 
 # --- REST API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.ApiKeyAuthentication",
+                                       "tenants.auth.SessionMembershipAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScopes"],
     "DEFAULT_THROTTLE_CLASSES": ["tenants.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -19,6 +19,9 @@ from tests.stack.conftest import live_stack  # noqa: F401  (the fixture, used by
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TLS_PORTS = (8443, 4443, 9443, 7443, 1443)  # in nmap's top 1000, which the ingest scan covers
+# The ingest scan covers nmap's top 1000 ports; 127.0.0.2 keeps the machine's own 127.0.0.1 services (the
+# database, the broker...) out of what it finds.
+INGEST_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture(scope="module")
@@ -92,17 +95,17 @@ def test_an_oem_scan_of_a_loopback_range_completes(stack):
 def test_an_ingest_scan_collects_ports_services_and_the_tls_certificate(stack, tmp_path):
     reporter = make_tenant("ingest-live", role="reporter")
     certificate = self_signed_certificate(tmp_path)
-    port = next((p for p in TLS_PORTS if _free(p)), None)
+    port = next((p for p in TLS_PORTS if _free(INGEST_ADDRESS, p)), None)
     if port is None:
         pytest.skip(f"none of {TLS_PORTS} is free")
     headers = {"api-key": reporter.key_id, "api-secret": reporter.secret}
-    with tls_server(certificate, port=port), httpx.Client(base_url=stack["http"], headers=headers,
+    with tls_server(certificate, host=INGEST_ADDRESS, port=port), httpx.Client(base_url=stack["http"], headers=headers,
                                                           timeout=20) as client:
-        created = client.post("/api/ingest/v1/scan", json={"target": "127.0.0.1"})
+        created = client.post("/api/ingest/v1/scan", json={"target": INGEST_ADDRESS})
         assert (created.status_code, created.json()["status"]) == (202, "new"), created.text
         scan_id = created.json()["id"]
         done = wait_done(client, scan_id, timeout=300)
-        repeat = client.post("/api/ingest/v1/scan", json={"target": "127.0.0.1"})
+        repeat = client.post("/api/ingest/v1/scan", json={"target": INGEST_ADDRESS})
         result = client.get(f"/api/v1/scans/{scan_id}/result").json()
     assert done["status"] == "completed", done["error"]
     assert (repeat.status_code, repeat.json()) == (200, {"id": scan_id, "status": "done"})
@@ -144,6 +147,6 @@ def test_a_network_scan_with_the_custom_profile_completes(stack):
     assert result["devices"][0]["ports"][0]["port"] == port
 
 
-def _free(port: int) -> bool:
+def _free(address: str, port: int) -> bool:
     with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
+        return probe.connect_ex((address, port)) != 0

@@ -80,6 +80,11 @@ def test_a_scan_submitted_over_http_runs_nmap_and_streams_its_events(live_stack)
         next(e for e in events if e["event"] == "port_found").items()
     assert events[-1]["data"]["devices_found"] == 1 and events[-1]["data"]["open_ports_total"] == 1
 
+    # a browser, which cannot set headers, uses a short-lived token instead
+    token = httpx.post(f"{live_stack['http']}/api/v1/ws-token", headers={"X-API-Key": key}).json()["token"]
+    with connect(f"{live_stack['ws']}/ws/scans/{scan_id}?token={token}") as ws:
+        assert json.loads(ws.recv(timeout=10))["seq"] == 1
+
     # reconnecting with ?since= replays only what came after
     with connect(f"{live_stack['ws']}/ws/scans/{scan_id}?since={len(events) - 1}",
                  additional_headers={"Authorization": f"Bearer {key}"}) as ws:

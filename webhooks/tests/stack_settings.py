@@ -3,7 +3,7 @@ webhooks sink, loopback receivers and small retry and timeout values, so the rea
 seconds."""
 
 from config.settings.test import *  # noqa: F401,F403
-from config.settings.test import LANTERN_EVENT_SINKS
+from config.settings.test import CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, LANTERN_EVENT_SINKS
 
 SINK = "webhooks.sinks.on_scan_event"
 LANTERN_EVENT_SINKS = [*LANTERN_EVENT_SINKS, *([] if SINK in LANTERN_EVENT_SINKS else [SINK])]
@@ -14,3 +14,8 @@ LANTERN_WEBHOOK_CONNECT_TIMEOUT_S = 1.0
 LANTERN_WEBHOOK_READ_TIMEOUT_S = 4.0
 LANTERN_WEBHOOK_MAX_IN_FLIGHT = 1
 LANTERN_WEBHOOK_MAX_ATTEMPTS = 4
+
+# Several test sessions share the test Redis database, each with its own test database; a key prefix named
+# after this session's database keeps their workers from taking each other's tasks.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS,
+                                   "global_keyprefix": f"{DATABASES['default']['NAME']}:"}
