@@ -22,28 +22,29 @@ _DESTINATION_LOCK_SPACE = 0x4C4144
 # Only the first few queued scans of each tenant (by priority, then age) are candidates: that keeps the
 # fair-share ordering below from sorting the whole backlog on every claim, while HEAD_DEPTH > the number of
 # workers claiming at once keeps a tenant's next scan in view when its first is locked by another claimer.
+# The CTEs are MATERIALIZED: each is computed once per claim whatever the planner believes about row counts
+# (after a burst of submissions, stale statistics made it re-run the window per queued row: seconds a claim).
 HEAD_DEPTH = 8
 _CANDIDATE = """
-WITH heads AS (
+WITH heads AS MATERIALIZED (
     SELECT id FROM (
         SELECT q.id, row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.priority DESC, q.created_at) AS rank
         FROM scans_scan q
         WHERE q.status = 'queued' AND q.queue = %(queue)s
           AND NOT (q.tenant_id = ANY(%(skip_tenants)s)) AND NOT (q.destination = ANY(%(skip_destinations)s))
     ) ranked WHERE rank <= %(depth)s
-), running AS (
+), running AS MATERIALIZED (
     SELECT tenant_id, count(*) AS n FROM scans_scan WHERE status = 'running' GROUP BY tenant_id
-), busy AS (
+), busy AS MATERIALIZED (
     SELECT destination, count(*) AS n FROM scans_scan WHERE status = 'running' GROUP BY destination
 )
 SELECT s.id, s.tenant_id, p.max_concurrent_scans, s.destination
 FROM scans_scan s
-JOIN heads h ON h.id = s.id
 JOIN tenants_tenant t ON t.id = s.tenant_id
 JOIN tenants_plan p ON p.id = t.plan_id
 LEFT JOIN running r ON r.tenant_id = s.tenant_id
 LEFT JOIN busy b ON b.destination = s.destination
-WHERE s.status = 'queued' AND t.is_active
+WHERE s.id = ANY(ARRAY(SELECT id FROM heads)) AND s.status = 'queued' AND t.is_active
   AND (p.max_concurrent_scans IS NULL OR COALESCE(r.n, 0) < p.max_concurrent_scans)
   AND COALESCE(b.n, 0) < %(per_destination)s
 ORDER BY s.priority DESC, COALESCE(r.n, 0) ASC, s.created_at ASC
