@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from findings.models import Finding
+from findings.models import Finding, KnownCve
 
 
 @admin.register(Finding)
@@ -10,3 +10,13 @@ class FindingAdmin(admin.ModelAdmin):
     list_filter = ("severity", "status", "tool")
     search_fields = ("title", "affected_component", "fingerprint")
     list_select_related = ("tenant",)
+
+
+@admin.register(KnownCve)
+class KnownCveAdmin(admin.ModelAdmin):
+    """The local vulnerability database, loaded with `manage.py load_nvd`; read it here, reload feeds to
+    change it."""
+
+    list_display = ("cve_id", "severity", "cvss_score", "published", "last_modified", "loaded_at")
+    search_fields = ("cve_id", "description")
+    readonly_fields = [field.name for field in KnownCve._meta.fields]

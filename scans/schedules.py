@@ -99,7 +99,7 @@ def schedule_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequ
                         f"{tenant.plan.name}")
     _validate_timing(frequency, day_of_week, day_of_month, hour, minute)
     _zone(timezone_name)
-    scan_request_check(request)
+    scan_request_check(request, tenant_id=tenant_id)
     schedule = ScanSchedule(
         tenant_id=tenant_id, created_by_key_id=api_key_pk, target=str(request.target), frequency=frequency,
         request={name: getattr(request, name) for name in REQUEST_FIELDS} | {"tags": list(request.tags)},

@@ -130,14 +130,19 @@ class CheckedRequest:
     timeout_s: int
 
 
-def scan_request_check(request: ScanRequest) -> CheckedRequest:
+def scan_request_check(request: ScanRequest, *, tenant_id: int) -> CheckedRequest:
     """Everything about a request that can be wrong without looking at the tenant's usage: the target
-    (syntax and policy), priority, engine and options, the plan, the timeout. Writes nothing."""
+    (syntax, the installation's policy, and — when LANTERN_SCOPE_ENFORCED — the tenant's verified assets),
+    priority, engine and options, the plan, the timeout. Writes nothing."""
     try:
         target = parse_target(request.target, request.target_type)
         admitted = admit(target)
     except TargetError as exc:
         raise TargetInvalid(str(exc), field="target") from None
+    if settings.LANTERN_SCOPE_ENFORCED:
+        from tenants.scope import scope_check  # tenants' asset registry; raises Forbidden (403) out of scope
+
+        scope_check(tenant_id=tenant_id, target=target)
     if request.priority not in PRIORITY_NAMES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_NAMES)}", field="priority")
     plan, options, default_timeout = _plan(request, target.type.value)
@@ -150,7 +155,7 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
     """Validate the request, check back-pressure, quota and OEM credits, compile the plan and queue the scan.
     Writes a Scan and its scan.queued event (and takes an OEM credit when asked); after commit sends one slot
     token so a worker claims the next eligible scan. Not idempotent (see scan_submit)."""
-    checked = scan_request_check(request)
+    checked = scan_request_check(request, tenant_id=tenant_id)
     target = checked.target
     queue = queue_for(plan_engines(checked.plan, required_only=True))
     engines_require_live_worker(engines=plan_engines(checked.plan, required_only=True), queue=queue)

@@ -8,7 +8,7 @@ from scans.services import ScanRequest, scan_request_check
 
 
 def check(**fields):
-    return scan_request_check(ScanRequest(target="127.0.0.1", **fields))
+    return scan_request_check(ScanRequest(target="127.0.0.1", **fields), tenant_id=0)
 
 
 def nmap_options(checked):
@@ -63,7 +63,8 @@ def test_stealth_needs_a_privileged_worker_and_uses_a_syn_scan():
                                         "wapiti", "zap"]),
 ])
 def test_sentinel_picks_engines_by_depth_and_target_type(depth, target, engines):
-    checked = scan_request_check(ScanRequest(target=target, engine="sentinel", options={"depth": depth}))
+    checked = scan_request_check(ScanRequest(target=target, engine="sentinel", options={"depth": depth}),
+                                 tenant_id=0)
     assert plan_engines(checked.plan) == engines
     assert all(step.get("optional") for phase in checked.plan for step in phase["steps"]
                if not step.get("internal"))

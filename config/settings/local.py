@@ -6,3 +6,4 @@ from config.settings.base import *  # noqa: F401,F403
 DEBUG = env_bool("LANTERN_DEBUG", True)
 LANTERN_TARGET_POLICY = env_str("LANTERN_TARGET_POLICY", "loopback")
 LANTERN_EXCLUDED_PORTS = env_str("LANTERN_EXCLUDED_PORTS", "2024")
+LANTERN_SCOPE_ENFORCED = env_bool("LANTERN_SCOPE_ENFORCED", False)

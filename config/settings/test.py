@@ -31,3 +31,4 @@ CHANNEL_LAYERS = {
     }
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LANTERN_SCOPE_ENFORCED = env_bool("LANTERN_SCOPE_ENFORCED", False)

@@ -54,3 +54,7 @@ LANTERN_WORKER_ENGINES_RECHECK_S = env_int("LANTERN_WORKER_ENGINES_RECHECK_S", 6
 
 # The largest report POST /api/v1/scans/import accepts.
 LANTERN_IMPORT_MAX_BYTES = env_int("LANTERN_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+
+# Scope: a target must lie within the tenant's verified assets (tenants/scope.py). On in production; the
+# development and test settings keep the loopback-only policy and turn scope on in the tests that cover it.
+LANTERN_SCOPE_ENFORCED = env_bool("LANTERN_SCOPE_ENFORCED", True)
