@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("scans.api.urls")),
+    path("api/v1/", include("findings.api.urls")),
     path("api/v1/ws-token", WsTokenApi.as_view(), name="ws-token"),
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
          name="schema"),

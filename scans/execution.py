@@ -24,9 +24,9 @@ from engines.ports import format_ports
 from engines.process import Limits
 from engines.registry import get_engine
 from engines.runner import run_engine
-from findings.models import FindingOccurrence
 from scans.events import event_record
 from scans.models import Scan, ScanStatus, Service
+from scans.phases import INTERNAL_STEPS
 from scans.results import scan_results_store
 
 logger = logging.getLogger(__name__)
@@ -85,9 +85,15 @@ def _run_phase(state: _RunState, phase: dict[str, Any]) -> None:
         return
     _scan_update(scan.pk, phase=name)
     event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.started", payload={"phase": name})
-    for step in phase["steps"]:
-        _run_step(state, step)
-        state.step_index += 1
+    reasons = [reason for step in phase["steps"] if (reason := _run_step(state, step))]
+    state.step_index += len(phase["steps"])
+    if phase["steps"] and len(reasons) == len(phase["steps"]):
+        # every step of the phase was optional and could not run: the phase did not happen
+        scan.phases_skipped = {**scan.phases_skipped, name: "; ".join(reasons)}
+        _scan_update(scan.pk, phases_skipped=scan.phases_skipped)
+        event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.skipped",
+                     payload={"phase": name, "reason": scan.phases_skipped[name]})
+        return
     scan.phases_completed = [*scan.phases_completed, name]
     _scan_update(scan.pk, phases_completed=scan.phases_completed)
     event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.completed", payload={"phase": name})
@@ -104,19 +110,25 @@ def _step_options(state: _RunState, step: dict[str, Any]) -> dict[str, Any] | No
     return options
 
 
-def _run_step(state: _RunState, step: dict[str, Any]) -> None:
+def _run_step(state: _RunState, step: dict[str, Any]) -> str:
+    """Run one step; "" when it ran, else the reason an optional step could not run."""
     if step.get("internal"):
-        INTERNAL_STEPS[step["engine"]](state)
-        return
+        INTERNAL_STEPS[step["engine"]](state, lambda derived: _run_step(state, derived))
+        return ""
     try:
         _run_engine_step(state, step)
     except (EngineUnavailable, EngineFailed, ParseError) as exc:
-        # An optional step (sentinel) that cannot run is reported, not fatal; a timeout is the scan's own.
+        # An optional step (sentinel, derived steps) that cannot run is reported, not fatal; a timeout is
+        # the scan's own and ends it.
         if not step.get("optional") or isinstance(exc, EngineTimedOut):
             raise
         scan = state.scan
-        scan.phases_skipped = {**scan.phases_skipped, scan.phase or step["engine"]: str(exc)}
-        _scan_update(scan.pk, phases_skipped=scan.phases_skipped)
+        skipped = {"phase": scan.phase, "engine": step["engine"], "target": step.get("target", ""),
+                   "reason": str(exc)[:500]}
+        scan.extra = {**scan.extra, "skipped_steps": [*scan.extra.get("skipped_steps", []), skipped]}
+        _scan_update(scan.pk, extra=scan.extra)
+        return str(exc)
+    return ""
 
 
 def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
@@ -134,8 +146,10 @@ def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
     _scan_update(scan.pk, current_tool=engine.name)
     workdir = Path(tempfile.mkdtemp(prefix=f"lantern-{scan.pk}-", dir=settings.ENGINE_WORKDIR or None))
     try:
-        job = EngineJob(target=scan.target_value, target_type=scan.target_type,
-                        address=scan.target_address or None, options=options, workdir=workdir,
+        # A step may aim at something found earlier (a web service's URL) instead of the scan's target.
+        job = EngineJob(target=step.get("target", scan.target_value),
+                        target_type=step.get("target_type", scan.target_type),
+                        address=step.get("address", scan.target_address or None), options=options, workdir=workdir,
                         timeout_s=remaining, binary=binary, excluded_ports=settings.LANTERN_EXCLUDED_PORTS)
         step = run_engine(engine, job, should_cancel=lambda: _heartbeat_and_check_cancel(state),
                           on_event=lambda event: _apply_live_event(state, engine, event),
@@ -147,28 +161,6 @@ def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
     for host in counts.new_hosts:
         _announce_host(state, host)
     _scan_update(scan.pk, hosts_found=counts.hosts, ports_found=counts.open_ports)
-
-
-def _correlate(state: _RunState) -> None:
-    """Findings of several engines about the same issue on the same component share a fingerprint and were
-    stored as one; record how many raw findings became how many distinct ones (seed 002 correlate)."""
-    scan = state.scan
-    distinct = FindingOccurrence.objects.filter(scan_id=scan.pk).count()
-    raw = sum(state.raw_findings.values())
-    scan.extra = {**scan.extra, "correlation": {"raw_findings": raw, "distinct_findings": distinct,
-                                                "merged": max(0, raw - distinct),
-                                                "by_engine": dict(state.raw_findings)}}
-    _scan_update(scan.pk, extra=scan.extra)
-
-
-def _cve_match(state: _RunState) -> None:
-    """Match the products and versions found so far against the local vulnerability database."""
-    from findings.cve_matching import cve_findings_for_services
-
-    state.raw_findings["cve-match"] = cve_findings_for_services(tenant_id=state.scan.tenant_id, scan=state.scan)
-
-
-INTERNAL_STEPS = {"correlate": _correlate, "cve-match": _cve_match}
 
 
 def _limits(remaining: float) -> Limits:

@@ -20,16 +20,15 @@ FULL_PHASES = ("discovery", "enumeration", "vulnerability_scanning", "web_analys
 QUICK_TOP_PORTS = 100
 FULL_DEFAULT_PORTS = "1-1000"
 
-_NOT_YET = {
-    "vulnerability_scanning": "no vulnerability engine is installed on this platform yet",
-    "web_analysis": "no web application engine is installed on this platform yet",
-    "cloud_analysis": "no cloud inventory is connected to this platform",
-    "threat_intelligence": "no threat-intelligence feed is configured",
-    "correlation": "only one engine ran, so there is nothing to correlate",
-    "ai_analysis": "no AI model is configured on this platform",
-    "remediation_planning": "no findings engine ran, so there is nothing to plan",
-    "reporting": "reports are produced on request from the results",
+_SKIPPED = {
+    "cloud_analysis": "no cloud account inventory is connected to this installation",
+    "threat_intelligence": "no threat-intelligence feed is configured on this installation",
+    "ai_analysis": "no AI model is configured on this installation",
 }
+
+
+def _internal(name: str) -> dict[str, Any]:
+    return {"engine": name, "options": {}, "internal": True}
 
 
 def plan_for_engine(engine: str, options: dict[str, Any]) -> Plan:
@@ -38,25 +37,36 @@ def plan_for_engine(engine: str, options: dict[str, Any]) -> Plan:
 
 
 def plan_for_scan_type(scan_type: str, *, target_type: str, ports: str | None) -> Plan:
-    """seed 003 scan types. quick: top ports, no version probes. full: the named phases; discovery finds
-    open ports, enumeration identifies their services; each phase with no engine for it says why."""
+    """seed 003 scan types, each phase doing real work with the engines and data this installation has:
+    discovery finds open ports; enumeration identifies their services; vulnerability_scanning runs TLS
+    analysis on TLS services, CVE matching on the versions found and nuclei where installed; web_analysis
+    runs wapiti on the web services found; correlation, remediation_planning and reporting work on the
+    findings. Phases with nothing to work with here (cloud, threat intelligence, AI) say why they are
+    skipped. quick: top 100 ports, no web analysis. compliance: the checks the frameworks map."""
     nmap = get_engine("nmap")
     if target_type not in nmap.target_types:
         raise ValueError(f"scan_type {scan_type} needs a host, ip, network or domain target")
-    if scan_type == "quick":
-        options = {"ports": ports} if ports else {"topPorts": QUICK_TOP_PORTS}
-        return [{"phase": "discovery", "steps": [{"engine": "nmap", "options": _nmap(
-            {**options, "serviceDetection": False}, target_type)}]}]
-    discovery = _nmap({"ports": ports or FULL_DEFAULT_PORTS, "serviceDetection": False}, target_type)
-    enumeration = _nmap({"ports": ports or FULL_DEFAULT_PORTS, "serviceDetection": True}, target_type)
+    port_choice = {"ports": ports} if ports else (
+        {"topPorts": QUICK_TOP_PORTS} if scan_type == "quick" else {"ports": FULL_DEFAULT_PORTS})
+    discovery = _nmap({**port_choice, "serviceDetection": False}, target_type)
+    enumeration = _nmap({**port_choice, "serviceDetection": True}, target_type)
+    vulnerability = [_internal("tls-services"), _internal("cve-match")]
+    if target_type != "network":
+        vulnerability.append({"engine": "nuclei", "options": get_engine("nuclei").validate_options(
+            {}, target_type=target_type), "optional": True})
     plan: Plan = [
         {"phase": "discovery", "steps": [{"engine": "nmap", "options": discovery}]},
         {"phase": "enumeration", "steps": [{"engine": "nmap", "options": enumeration, "open_ports_only": True}]},
+        {"phase": "vulnerability_scanning", "steps": vulnerability},
     ]
-    remaining = FULL_PHASES[2:]
-    if scan_type == "compliance":
-        remaining = ("reporting",)
-    plan += [{"phase": phase, "steps": [], "skipped": _NOT_YET[phase]} for phase in remaining]
+    if scan_type == "full":
+        plan += [{"phase": "web_analysis", "steps": [_internal("web-services")]}]
+        plan += [{"phase": phase, "steps": [], "skipped": _SKIPPED[phase]} for phase in
+                 ("cloud_analysis", "threat_intelligence")]
+        plan += [{"phase": "correlation", "steps": [_internal("correlate")]},
+                 {"phase": "ai_analysis", "steps": [], "skipped": _SKIPPED["ai_analysis"]},
+                 {"phase": "remediation_planning", "steps": [_internal("remediation-plan")]}]
+    plan.append({"phase": "reporting", "steps": [_internal("report")]})
     return plan
 
 

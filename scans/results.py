@@ -60,20 +60,31 @@ def scan_results_store(*, scan: Scan, records: Iterable[Record]) -> StoredCounts
         key = _host_key(service.host)
         hosts.setdefault(key, HostRecord(ip=key[0], hostname=key[1]))
     existing = set(Host.objects.filter(scan=scan).values_list("ip", "hostname"))
+    # Tools print what they like: every string is cut to its column, never a failed scan for a long banner.
     Host.objects.bulk_create(
-        [Host(tenant_id=scan.tenant_id, scan=scan, ip=ip, hostname=record.hostname if ip else name, mac=record.mac,
-              vendor=record.vendor, os_guess=record.os_guess) for (ip, name), record in hosts.items()],
+        [Host(tenant_id=scan.tenant_id, scan=scan, ip=ip[:64], hostname=(record.hostname if ip else name)[:253],
+              mac=record.mac[:32], vendor=record.vendor[:200], os_guess=record.os_guess[:200])
+         for (ip, name), record in hosts.items()],
         update_conflicts=True, unique_fields=["scan", "ip", "hostname"],
         update_fields=["mac", "vendor", "os_guess"],
     )
     host_ids = {(h.ip, h.hostname): h.pk for h in Host.objects.filter(scan=scan)}
     by_address = {ip or name: pk for (ip, name), pk in host_ids.items()}
+    rows: dict[tuple[int, int, str], Service] = {}
+    for record in services:
+        host_id = by_address[record.host] if record.host in by_address else host_ids[_host_key(record.host)]
+        row = Service(tenant_id=scan.tenant_id, scan=scan, host_id=host_id, port=record.port,
+                      protocol=record.protocol[:8], state=record.state[:32], service=record.service[:64],
+                      product=record.product[:200], version=record.version[:200], banner=record.banner,
+                      cpes=[cpe[:200] for cpe in record.cpes])
+        key = (host_id, row.port, row.protocol)
+        rows[key] = _merged(rows.get(key), row)
+    for stored in Service.objects.filter(scan=scan, host_id__in={key[0] for key in rows}):
+        key = (stored.host_id, stored.port, stored.protocol)
+        if key in rows:
+            rows[key] = _merged(stored, rows[key])
     Service.objects.bulk_create(
-        [Service(tenant_id=scan.tenant_id, scan=scan, host_id=by_address[s.host] if s.host in by_address
-                 else host_ids[_host_key(s.host)], port=s.port, protocol=s.protocol, state=s.state,
-                 service=s.service, product=s.product, version=s.version, banner=s.banner, cpes=list(s.cpes))
-         for s in services],
-        update_conflicts=True, unique_fields=["host", "port", "protocol"],
+        list(rows.values()), update_conflicts=True, unique_fields=["host", "port", "protocol"],
         update_fields=["state", "service", "product", "version", "banner", "cpes"],
     )
     _store_certificates(scan, certificates)
@@ -88,6 +99,20 @@ def scan_results_store(*, scan: Scan, records: Iterable[Record]) -> StoredCounts
     return counts
 
 
+_MERGED_FIELDS = ("state", "service", "product", "version", "banner", "cpes")
+
+
+def _merged(known: Service | None, new: Service) -> Service:
+    """`new` with the blanks filled from `known`: a later tool that says less (wapiti names no product)
+    must not erase what an earlier one identified (nmap -sV)."""
+    if known is None:
+        return new
+    for name in _MERGED_FIELDS:
+        if not getattr(new, name):
+            setattr(new, name, getattr(known, name))
+    return new
+
+
 def _store_certificates(scan: Scan, certificates: list[CertificateRecord]) -> None:
     if not certificates:
         return
@@ -95,10 +120,11 @@ def _store_certificates(scan: Scan, certificates: list[CertificateRecord]) -> No
                 for s in Service.objects.filter(scan=scan).select_related("host")}
     known = set(Certificate.objects.filter(scan=scan).values_list("fingerprint_sha256", "host", "port"))
     Certificate.objects.bulk_create([
-        Certificate(tenant_id=scan.tenant_id, scan=scan, service_id=services.get((c.host, c.port)), host=c.host,
-                    port=c.port, subject=c.subject, issuer=c.issuer, sans=list(c.sans), not_before=c.not_before,
-                    not_after=c.not_after, key_type=c.key_type, key_bits=c.key_bits,
-                    signature_algorithm=c.signature_algorithm, fingerprint_sha256=c.fingerprint_sha256,
-                    serial=c.serial, chain_position=c.chain_position)
+        Certificate(tenant_id=scan.tenant_id, scan=scan, service_id=services.get((c.host, c.port)),
+                    host=c.host[:253], port=c.port, subject=c.subject, issuer=c.issuer,
+                    sans=[san[:253] for san in c.sans], not_before=c.not_before,
+                    not_after=c.not_after, key_type=c.key_type[:32], key_bits=c.key_bits,
+                    signature_algorithm=c.signature_algorithm[:64], fingerprint_sha256=c.fingerprint_sha256[:64],
+                    serial=c.serial[:128], chain_position=c.chain_position)
         for c in certificates if (c.fingerprint_sha256, c.host, c.port) not in known
     ])

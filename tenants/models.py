@@ -108,3 +108,4 @@ class AuditLog(TenantOwned):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "surface", "-created_at"], name="audit_tenant_surface")]
+from tenants.assets.models import Asset  # noqa: E402,F401

@@ -18,7 +18,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 TERMINAL_EVENTS = ("scan.completed", "scan.failed", "scan.cancelled")
 # An attempt in flight longer than this marks its destination as slow (see _defer).
 SLOW_AFTER_S = 1.0
+_DESTINATION_LOCK_SPACE = 0x4C4157  # "LAW": apart from the scans app's advisory lock spaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +198,17 @@ def webhook_deliver(*, tenant_id: int, delivery_id: str) -> None:
     now = timezone.now()
     busy = (Delivery.objects.filter(destination=OuterRef("destination"), status=DeliveryStatus.SENDING)
             .order_by().values("destination").annotate(n=Count("pk")).values("n"))
-    # One statement claims the row and checks the destination's in-flight count (the hot path of delivery).
-    claimed = (Delivery.objects.for_tenant(tenant_id)
-               .filter(pk=delivery.pk, status=delivery.status, attempts=delivery.attempts)
-               .annotate(busy=Coalesce(Subquery(busy), 0))
-               .filter(busy__lt=settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT)
-               .update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
-                       last_attempt_at=now))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Claimers of one destination take turns here, so the in-flight cap holds exactly: under READ
+        # COMMITTED the count below sees every claim committed before this lock was granted.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                       [_DESTINATION_LOCK_SPACE, delivery.destination])
+        claimed = (Delivery.objects.for_tenant(tenant_id)
+                   .filter(pk=delivery.pk, status=delivery.status, attempts=delivery.attempts)
+                   .annotate(busy=Coalesce(Subquery(busy), 0))
+                   .filter(busy__lt=settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT)
+                   .update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
+                           last_attempt_at=now))
     if not claimed:
         in_flight, oldest = destination_load(destination=delivery.destination)
         if in_flight >= settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT:

@@ -112,6 +112,7 @@ def scan_detail(scan: Scan) -> dict[str, Any]:
         "phases_completed": scan.phases_completed,
         "phases_skipped": scan.phases_skipped,
         "phases_remaining": remaining,
+        "steps_skipped": scan.extra.get("skipped_steps", []),
         "timeout": scan.timeout_s,
         "error": scan.error_reason or None,
     }

@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from config.errors import ValidationFailed
+from findings.selectors import scan_risk
 from scans.api.serializers import (ScanCreateInput, ScanListQuery, iso, scan_detail, scan_result,
                                    scan_summary)
 from scans.quota import quota_get
@@ -69,7 +70,11 @@ class ScanDetailApi(TenantAPIView):
 
     @extend_schema(tags=TAGS, summary="Get a scan")
     def get(self, request, scan_id):
-        return Response(scan_detail(scan_get(tenant_id=self.tenant_id, scan_id=scan_id)))
+        scan = scan_get(tenant_id=self.tenant_id, scan_id=scan_id)
+        body = scan_detail(scan)
+        risk = scan_risk(tenant_id=self.tenant_id, scan=scan)
+        body["risk_score"], body["risk"] = risk.score, risk.as_dict()
+        return Response(body)
 
     @extend_schema(tags=TAGS, summary="Cancel a scan")
     def delete(self, request, scan_id):

@@ -47,16 +47,17 @@ class AuditedApiView(TenantAPIView):
         except APIException:  # the failure being answered was the authentication itself
             context = None
         if not isinstance(context, AuthContext):
-            logger.warning("%s %s %s refused before authentication: %s %s", self.audit_surface, request.method,
-                           request.path, response.status_code, outcome)
+            logger.warning("%s %s %s refused before authentication: %s %s", self.audit_surface,
+                           request.method, request.path, response.status_code, outcome)
             return response
         try:
             with transaction.atomic():  # a failed entry must not break an enclosing transaction
-                audit_record(tenant_id=context.tenant_id, api_key_pk=context.api_key_pk, key_id=context.key_id,
-                             surface=self.audit_surface, action=self.audit_action, method=request.method,
-                             path=request.path, status_code=response.status_code, outcome=outcome,
-                             scan_id=audit.get("scan_id"), target=audit.get("target", ""),
-                             query_tags=audit.get("query_tags") or {}, remote_addr=request.META.get("REMOTE_ADDR"))
+                audit_record(tenant_id=context.tenant_id, api_key_pk=context.api_key_pk,
+                             key_id=context.key_id, surface=self.audit_surface, action=self.audit_action,
+                             method=request.method, path=request.path, status_code=response.status_code,
+                             outcome=outcome, scan_id=audit.get("scan_id"), target=audit.get("target", ""),
+                             query_tags=audit.get("query_tags") or {},
+                             remote_addr=request.META.get("REMOTE_ADDR"))
         except DatabaseError:
             logger.exception("%s audit entry lost: key %s %s %s -> %s %s", self.audit_surface, context.key_id,
                              request.method, request.path, response.status_code, outcome)

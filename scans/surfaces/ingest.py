@@ -52,7 +52,8 @@ TAG = "seed 001: ingest scan"
 SURFACE = "ingest"
 ROLES = (Role.REPORTER, Role.ADMIN)
 TARGET_TYPES = ("ip", "domain", "host")
-NMAP_OPTIONS = {"topPorts": 1000, "serviceDetection": True, "scriptScan": True, "scripts": ["ssl-cert", "banner"]}
+NMAP_OPTIONS = {"topPorts": 1000, "serviceDetection": True, "scriptScan": True,
+                "scripts": ["ssl-cert", "banner"]}
 STATUSES = {"queued": "queued", "running": "running", "completed": "done", "failed": "failed",
             "cancelled": "cancelled"}
 MAX_HEADER_TEXT = 500
@@ -74,7 +75,8 @@ class IngestWebhookHeader(serializers.Serializer):
 
 class IngestWebhook(serializers.Serializer):
     url = serializers.CharField(help_text="URL to call when the scan is complete")
-    headers = IngestWebhookHeader(many=True, required=False, help_text="Headers to send with the webhook request")
+    headers = IngestWebhookHeader(many=True, required=False,
+                                  help_text="Headers to send with the webhook request")
 
 
 class IngestScanInput(serializers.Serializer):
@@ -113,7 +115,8 @@ def ingest_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
     response = native_exception_handler(exc, context)
     if response is None:
         logger.exception("ingest request failed", exc_info=exc)
-        response = Response({"error": {"code": "server_error", "message": "Internal server error."}}, status=500)
+        response = Response({"error": {"code": "server_error", "message": "Internal server error."}},
+                            status=500)
     if response.status_code == 422:
         response.status_code = 400
     error_id = uuid.uuid4().hex

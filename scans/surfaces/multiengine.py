@@ -160,7 +160,8 @@ def multiengine_exception_handler(exc: Exception, context: dict[str, Any]) -> Re
     response = native_exception_handler(exc, context)
     if response is None:
         logger.exception("multi-engine API request failed", exc_info=exc)
-        response = Response({"error": {"code": "server_error", "message": "Internal server error."}}, status=500)
+        response = Response({"error": {"code": "server_error", "message": "Internal server error."}},
+                            status=500)
     native = response.data["error"]
     error = {"code": native["code"], "message": native["message"]}
     if native.get("field"):
@@ -191,8 +192,9 @@ class MultiEngineApiView(TenantAPIView):
 
 ERRORS = {400: MultiEngineError, 401: MultiEngineError, 403: MultiEngineError, 429: MultiEngineError}
 CREATE_EXAMPLE = {"target": "example.com", "scanType": "nmap", "name": "Weekly network audit",
-                  "targetType": "domain", "priority": "normal", "options": {"ports": "1-1024", "timing": "T3"},
-                  "tags": ["production", "weekly"], "timeout": 3600}
+                  "targetType": "domain", "priority": "normal",
+                  "options": {"ports": "1-1024", "timing": "T3"}, "tags": ["production", "weekly"],
+                  "timeout": 3600}
 CREATED_EXAMPLE = {"success": True, "data": {
     "id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "scanType": "nmap", "name": "Weekly network audit",
     "target": "example.com", "status": "queued", "priority": "normal", "progress": 0,
@@ -203,12 +205,14 @@ ENGINE_EXAMPLES = [
         "scripts": ["vuln", "safe"]}}),
     ("ZAP", {"target": "https://app.example.com", "scanType": "zap", "options": {
         "scanPolicy": "full", "spiderMaxDepth": 5, "ajaxSpider": True, "activeScan": True,
-        "contextInclude": ["https://app.example.com/.*"], "contextExclude": ["https://app.example.com/logout"]}}),
+        "contextInclude": ["https://app.example.com/.*"],
+        "contextExclude": ["https://app.example.com/logout"]}}),
     ("Trivy", {"target": "registry.example.com/myapp:latest", "scanType": "trivy", "options": {
-        "scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"], "ignoreUnfixed": True}}),
+        "scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"],
+        "ignoreUnfixed": True}}),
     ("Nuclei", {"target": "https://api.example.com", "scanType": "nuclei", "options": {
-        "templates": ["cves", "vulnerabilities", "misconfigurations"], "severity": ["critical", "high", "medium"],
-        "concurrency": 25, "rateLimit": 150}}),
+        "templates": ["cves", "vulnerabilities", "misconfigurations"],
+        "severity": ["critical", "high", "medium"], "concurrency": 25, "rateLimit": 150}}),
     ("Nikto", {"target": "https://www.example.com", "scanType": "nikto",
                "options": {"tuning": "1234", "maxTime": "600s", "ssl": True}}),
     ("SQLMap", {"target": "https://app.example.com/search?q=test", "scanType": "sqlmap", "options": {
@@ -244,22 +248,23 @@ class MultiEngineScanCollectionApi(MultiEngineApiView):
         data = self.validate_input(MultiEngineScanCreate, request.data)
         self.config_keys = data.get("config", {})
         if "assetId" in data:
-            raise AssetNotFound(f"asset not found: {data['assetId'][:80]!r} is not a registered asset (Lantern "
-                                "has no asset registry yet)", field="assetId")
+            raise AssetNotFound(f"asset not found: {data['assetId'][:80]!r} is not a registered asset "
+                                "(Lantern has no asset registry yet)", field="assetId")
         extra: dict[str, Any] = {}
         if "callbackUrl" in data:
-            extra["callback_url"] = webhook_url_validate(data["callbackUrl"], https_only=True, field="callbackUrl")
-        options = {**data.get("options", {}), **self.config_keys} if "options" in data or self.config_keys \
-            else None
+            extra["callback_url"] = webhook_url_validate(data["callbackUrl"], https_only=True,
+                                                         field="callbackUrl")
         scan = scan_create(tenant_id=self.tenant_id, api_key_pk=self.auth.api_key_pk, request=ScanRequest(
-            target=data["target"], target_type=data.get("targetType"), engine=data["scanType"], options=options,
-            priority=data["priority"], name=data.get("name", ""), tags=tuple(data.get("tags", ())),
-            timeout_s=data.get("timeout"), surface=SURFACE, extra=extra,
+            target=data["target"], target_type=data.get("targetType"), engine=data["scanType"],
+            options={**data.get("options", {}), **self.config_keys}, priority=data["priority"],
+            name=data.get("name", ""), tags=tuple(data.get("tags", ())), timeout_s=data.get("timeout"),
+            surface=SURFACE, extra=extra,
         ))
         return Response({"success": True, "data": scan_data(scan)}, status=201)
 
     @extend_schema(tags=[TAG], operation_id="multiengine_scan_list", summary="List scans",
-                   parameters=[MultiEngineScanListQuery], responses={200: MultiEngineScanListEnvelope, **ERRORS})
+                   parameters=[MultiEngineScanListQuery],
+                   responses={200: MultiEngineScanListEnvelope, **ERRORS})
     def get(self, request: Request) -> Response:
         query = self.validate_input(MultiEngineScanListQuery, request.query_params)
         engine = None if query["scanType"] == ALL_ENGINES else query["scanType"]
@@ -286,9 +291,10 @@ class MultiEngineScanDetailApi(MultiEngineApiView):
 class MultiEngineScanCancelApi(MultiEngineApiView):
     required_scopes = {"POST": (Scope.SCANS_CANCEL,)}
 
-    @extend_schema(tags=[TAG], operation_id="multiengine_scan_cancel", summary="Cancel a running or queued scan",
-                   request=None, responses={200: MultiEngineScanDetailEnvelope, **ERRORS, 404: MultiEngineError,
-                                            409: MultiEngineError})
+    @extend_schema(tags=[TAG], operation_id="multiengine_scan_cancel",
+                   summary="Cancel a running or queued scan", request=None,
+                   responses={200: MultiEngineScanDetailEnvelope, **ERRORS, 404: MultiEngineError,
+                              409: MultiEngineError})
     def post(self, request: Request, scan_id: str) -> Response:
         scan = scan_cancel(tenant_id=self.tenant_id, scan_id=scan_id)
         return Response({"success": True, "data": scan_detail_data(scan)})

@@ -103,17 +103,18 @@ class ScanStartApi(TenantAPIView):
 
     @extend_schema(
         tags=[TAG], operation_id="network_scan_start", summary="Start a network scan with a profile",
-        description="quick: top 100 ports, no profiling, 30 s. normal: top 1000 ports and device profiling, "
-                    "120 s. deep: all 65535 ports, full profiling and CVE match, 600 s. stealth: SYN scan at a "
-                    "low rate, 1000 ports, 300 s. custom: the ports and limits given. The scan is queued first: "
-                    "status queued and started_at null until a worker starts it.",
+        description="quick: top 100 ports, no profiling, 30 s. normal: top 1000 ports and device "
+                    "profiling, 120 s. deep: all 65535 ports, full profiling and CVE match, 600 s. stealth: "
+                    "SYN scan at a low rate, 1000 ports, 300 s. custom: the ports and limits given. The scan "
+                    "is queued first: status queued and started_at null until a worker starts it.",
         request=NetworkScanStart, responses={201: NetworkScanStarted, **ERRORS, 422: NetworkError},
         examples=[
             OpenApiExample("Normal profile", request_only=True, value={
                 "target": "192.168.1.0/24", "profile": "normal", "site_id": "optional-site-uuid"}),
             OpenApiExample("Custom profile", request_only=True, value={
                 "target": "10.0.0.0/16", "profile": "custom", "ports": [22, 80, 443, 3389, 8080, 8443],
-                "timeout_ms": 5000, "max_concurrent": 20, "enable_profiling": True, "enable_cve_match": False}),
+                "timeout_ms": 5000, "max_concurrent": 20, "enable_profiling": True,
+                "enable_cve_match": False}),
             OpenApiExample("Started", response_only=True, status_codes=["201"], value={
                 "id": "0b6f1c52-8d4e-4a51-9d1f-3f0f2a6c9e11", "status": "queued", "target": "192.168.1.0/24",
                 "profile": "normal", "started_at": None, "created_at": "2026-03-15T10:30:00Z",
@@ -124,7 +125,8 @@ class ScanStartApi(TenantAPIView):
         data = self.validate_input(NetworkScanStart, request.data)
         custom = {name: data[name] for name in CUSTOM_FIELDS if name in data}
         if custom and data["profile"] != "custom":
-            raise ValidationFailed(f"{', '.join(custom)} apply only to the custom profile", field=next(iter(custom)))
+            raise ValidationFailed(f"{', '.join(custom)} apply only to the custom profile",
+                                   field=next(iter(custom)))
         extra = {"site_id": data["site_id"]} if "site_id" in data else {}
         scan = scan_create(tenant_id=self.tenant_id, api_key_pk=self.auth.api_key_pk, request=ScanRequest(
             target=data["target"], profile=data["profile"], options=custom, surface=SURFACE, extra=extra))

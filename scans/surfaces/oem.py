@@ -155,8 +155,8 @@ class OemApiView(AuditedApiView):
         return oem_exception_handler
 
 
-DOMAIN_EXAMPLE = {"type": "domain", "target": "acme.com",
-                  "query_tags": {"client_name": "ACMECorp", "workspace": "production", "scan_priority": "high"}}
+DOMAIN_EXAMPLE = {"type": "domain", "target": "acme.com", "query_tags": {
+    "client_name": "ACMECorp", "workspace": "production", "scan_priority": "high"}}
 RANGE_EXAMPLE = {"type": "ip_range", "target": "8.8.8.0/24",
                  "query_tags": {"client_name": "ACMECorp", "workspace": "production"}}
 SCAN_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -253,4 +253,5 @@ class OemScanStatusApi(OemApiView):
             raise NotFound(NOT_FOUND)
         info = scan_info(scan)
         self.audit.update(scan_id=scan.pk, target=scan.target_value, outcome=info["status"])
-        return Response({"response": {"status": "success", "scan_info": info, "timestamp": unix(timezone.now())}})
+        return Response({"response": {"status": "success", "scan_info": info,
+                                      "timestamp": unix(timezone.now())}})

@@ -82,3 +82,19 @@ def test_imports_do_not_use_quota_and_need_scans_create(client_for, tenant_a, db
     assert client_for(tenant_a).get("/api/v1/scans/quota").json()["used_this_month"] == 0
     viewer = make_tenant("viewer-co", role="viewer")
     assert upload(client_for(viewer), "nmap", "scb_localhost.xml").status_code == 403
+
+
+def test_a_tool_that_says_less_does_not_erase_what_another_found(tenant_a):
+    from engines.records import ServiceRecord
+    from scans.results import scan_results_store
+    from scans.services import ScanRequest, scan_create
+
+    scan = scan_create(tenant_id=tenant_a.tenant_id, api_key_pk=None,
+                       request=ScanRequest(target="127.0.0.1", engine="nmap"))
+    scan_results_store(scan=scan, records=[ServiceRecord(host="127.0.0.1", port=80, service="http",
+                                                         product="nginx", version="1.25.3", cpes=("cpe:/a:x",))])
+    scan_results_store(scan=scan, records=[ServiceRecord(host="127.0.0.1", port=80, service="http",
+                                                         banner="Server: nginx", product="x" * 300)])
+    service = Service.objects.get(scan=scan)
+    assert (service.product, service.version, service.cpes, service.banner) == (
+        "x" * 200, "1.25.3", ["cpe:/a:x"], "Server: nginx")

@@ -24,7 +24,8 @@ SEED_EXAMPLE_TEXT = {
                                             "'invalid-domain' is not a valid domain"],
     ("/api/v1/oem/on-demand-scan/scan-status", "post"): ["track_123", "scan_completed", "Scan ID not found"],
     ("/api/ingest/v1/scan", "post"): ["203.0.113.1", "your-webhook-url.com", "a1b2c3d4-e5f6"],
-    ("/scan-api/api/v1/scans", "post"): ["Weekly network audit", "2026-03-06T10:00:00Z", "dnsdumpster", "BEUSTQ"],
+    ("/scan-api/api/v1/scans", "post"): ["Weekly network audit", "2026-03-06T10:00:00Z", "dnsdumpster",
+                                         "BEUSTQ"],
     ("/api/v1/scans/start", "post"): ["optional-site-uuid", "3389", "enable_cve_match"],
 }
 

@@ -18,8 +18,8 @@ from tests.conftest import make_tenant
 
 SUBMIT = "/api/v1/oem/on-demand-scan"
 STATUS = "/api/v1/oem/on-demand-scan/scan-status"
-DOMAIN_EXAMPLE = {"type": "domain", "target": "acme.com",
-                  "query_tags": {"client_name": "ACMECorp", "workspace": "production", "scan_priority": "high"}}
+DOMAIN_EXAMPLE = {"type": "domain", "target": "acme.com", "query_tags": {
+    "client_name": "ACMECorp", "workspace": "production", "scan_priority": "high"}}
 RANGE_EXAMPLE = {"type": "ip_range", "target": "8.8.8.0/24",
                  "query_tags": {"client_name": "ACMECorp", "workspace": "production"}}
 STATUS_EXAMPLE = {"scan_id": "550e8400-e29b-41d4-a716-446655440000",
@@ -43,7 +43,8 @@ def assert_queued(response, *, target: str, type_: str) -> Scan:
     queued = body["response"]
     assert set(queued) == {"status", "message", "target", "type", "scan_id", "timestamp"}
     assert queued["status"] == "success"
-    assert queued["message"] == f"On-demand scan request for '{target}' has been successfully queued for processing"
+    assert queued["message"] == (f"On-demand scan request for '{target}' has been successfully queued for "
+                                 "processing")
     assert (queued["target"], queued["type"]) == (target, type_)
     assert isinstance(queued["timestamp"], int) and abs(queued["timestamp"] - time.time()) < 60
     return Scan.objects.get(pk=uuid.UUID(queued["scan_id"]))
@@ -66,7 +67,8 @@ def test_the_domain_example_is_queued_at_oem_priority_with_its_tags(oem_partner)
     assert scan.engine == "sentinel" and scan.options["depth"] == "standard"
     assert scan.extra["query_tags"] == DOMAIN_EXAMPLE["query_tags"]
     entry = AuditLog.objects.get(tenant_id=oem_partner.tenant_id)
-    assert (entry.surface, entry.action, entry.status_code, entry.scan_id) == ("oem", "on_demand_scan", 200, scan.pk)
+    assert (entry.surface, entry.action, entry.status_code, entry.scan_id) == (
+        "oem", "on_demand_scan", 200, scan.pk)
     assert entry.query_tags == DOMAIN_EXAMPLE["query_tags"] and entry.target == "acme.localhost"
 
 
@@ -84,7 +86,8 @@ def test_the_ip_range_example_is_queued(oem_partner):
     assert scan.target_type == "network" and scan.extra["query_tags"] == RANGE_EXAMPLE["query_tags"]
 
 
-@pytest.mark.parametrize("example", [DOMAIN_EXAMPLE, RANGE_EXAMPLE, {"type": "domain", "target": "example.com"},
+@pytest.mark.parametrize("example", [DOMAIN_EXAMPLE, RANGE_EXAMPLE,
+                                     {"type": "domain", "target": "example.com"},
                                      {"type": "ip_range", "target": "10.0.0.0/24"}])
 def test_the_original_example_targets_are_refused_by_the_loopback_policy_with_422(oem_partner, example):
     message = assert_error(post(oem_partner.key, SUBMIT, example), 422)
@@ -207,7 +210,8 @@ def test_the_status_example_answers_the_documented_envelope(oem_partner):
     assert body["response"]["status"] == "success"
     assert abs(body["response"]["timestamp"] - time.time()) < 60
     assert body["response"]["scan_info"] == {"scan_id": str(scan.pk), "target": "acme.localhost",
-                                             "status": "queued", "created_at": int(scan.created_at.timestamp()),
+                                             "status": "queued",
+                                             "created_at": int(scan.created_at.timestamp()),
                                              "completed_at": None}
     entry = AuditLog.objects.filter(action="scan_status").get()
     assert entry.query_tags == STATUS_EXAMPLE["query_tags"] and entry.scan_id == scan.pk
@@ -221,7 +225,8 @@ def test_status_values_and_completed_at(oem_partner, status, shown, completed):
     scan = assert_queued(submit(oem_partner, type="ip_range", target="127.0.0.1"), target="127.0.0.1/32",
                          type_="ip_range")
     finished = 1683728792
-    Scan.objects.filter(pk=scan.pk).update(status=status, completed_at=datetime.fromtimestamp(finished, tz=UTC))
+    Scan.objects.filter(pk=scan.pk).update(status=status,
+                                           completed_at=datetime.fromtimestamp(finished, tz=UTC))
     info = post(oem_partner.key, STATUS, {"scan_id": str(scan.pk)}).json()["response"]["scan_info"]
     assert info["status"] == shown
     assert info["completed_at"] == (finished if completed else None)

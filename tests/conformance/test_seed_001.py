@@ -66,7 +66,8 @@ def test_the_curl_example_creates_a_new_task(reporter, webhooks_to_loopback):
     assert scan.extra["webhook"] == {"url": "http://127.0.0.1:9/callback",
                                      "headers": [{"key": "Authorization", "value": "Bearer your-token"}]}
     entry = AuditLog.objects.get()
-    assert (entry.surface, entry.status_code, entry.scan_id, entry.target) == ("ingest", 202, scan.pk, "127.0.0.1")
+    assert (entry.surface, entry.status_code, entry.scan_id, entry.target) == (
+        "ingest", 202, scan.pk, "127.0.0.1")
 
 
 def test_the_original_example_target_is_refused_with_400_and_error_headers(reporter, webhooks_to_loopback):
@@ -163,7 +164,8 @@ def test_invalid_input_is_400_naming_the_field(reporter, webhooks_to_loopback, b
 
 
 def test_malformed_json_is_400_with_error_headers(reporter):
-    response = APIClient().post(SCAN, '{"target": ', content_type="application/json", headers=bearer(reporter))
+    response = APIClient().post(SCAN, '{"target": ', content_type="application/json",
+                                headers=bearer(reporter))
     assert assert_error(response, 400)["code"] == "malformed"
 
 

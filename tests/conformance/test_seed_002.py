@@ -14,8 +14,9 @@ from tests.conftest import make_tenant
 
 SCANS = "/scan-api/api/v1/scans"
 CREATE_EXAMPLE = {"target": "example.com", "scanType": "nmap", "name": "Weekly network audit",
-                  "targetType": "domain", "priority": "normal", "options": {"ports": "1-1024", "timing": "T3"},
-                  "tags": ["production", "weekly"], "timeout": 3600}
+                  "targetType": "domain", "priority": "normal",
+                  "options": {"ports": "1-1024", "timing": "T3"}, "tags": ["production", "weekly"],
+                  "timeout": 3600}
 # (seed example, loopback target standing in for its target)
 ENGINE_EXAMPLES = {
     "nmap": ({"target": "192.168.1.0/24", "scanType": "nmap", "options": {
@@ -23,21 +24,25 @@ ENGINE_EXAMPLES = {
         "scripts": ["vuln", "safe"]}}, "127.0.0.0/24"),
     "zap": ({"target": "https://app.example.com", "scanType": "zap", "options": {
         "scanPolicy": "full", "spiderMaxDepth": 5, "ajaxSpider": True, "activeScan": True,
-        "contextInclude": ["https://app.example.com/.*"], "contextExclude": ["https://app.example.com/logout"]}},
+        "contextInclude": ["https://app.example.com/.*"],
+        "contextExclude": ["https://app.example.com/logout"]}},
         "http://127.0.0.1:8080"),
     "trivy": ({"target": "registry.example.com/myapp:latest", "scanType": "trivy", "options": {
-        "scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"], "ignoreUnfixed": True}},
+        "scanners": ["vuln", "misconfig", "secret"], "severity": ["CRITICAL", "HIGH"],
+        "ignoreUnfixed": True}},
         "localhost:5000/myapp:latest"),
     "nuclei": ({"target": "https://api.example.com", "scanType": "nuclei", "options": {
-        "templates": ["cves", "vulnerabilities", "misconfigurations"], "severity": ["critical", "high", "medium"],
-        "concurrency": 25, "rateLimit": 150}}, "https://localhost"),
+        "templates": ["cves", "vulnerabilities", "misconfigurations"],
+        "severity": ["critical", "high", "medium"], "concurrency": 25, "rateLimit": 150}},
+        "https://localhost"),
     "nikto": ({"target": "https://www.example.com", "scanType": "nikto",
                "options": {"tuning": "1234", "maxTime": "600s", "ssl": True}}, "https://localhost"),
     "sqlmap": ({"target": "https://app.example.com/search?q=test", "scanType": "sqlmap", "options": {
         "level": 3, "risk": 2, "technique": "BEUSTQ", "dbs": True, "batch": True}},
         "http://127.0.0.1/search?q=test"),
     "wapiti": ({"target": "https://app.example.com", "scanType": "wapiti", "options": {
-        "modules": ["xss", "sql", "exec", "file", "crlf"], "scope": "domain", "maxDepth": 5}}, "http://127.0.0.1"),
+        "modules": ["xss", "sql", "exec", "file", "crlf"], "scope": "domain", "maxDepth": 5}},
+        "http://127.0.0.1"),
     "harvester": ({"target": "example.com", "scanType": "harvester", "options": {
         "sources": ["google", "bing", "linkedin", "shodan", "crtsh"], "limit": 500, "dnsLookup": True}},
         "scanme.lantern.test"),
@@ -100,7 +105,8 @@ def test_the_create_example_answers_201_with_the_documented_data(tenant_a):
     response = client.post(SCANS, {**CREATE_EXAMPLE, "target": "scanme.lantern.test"}, format="json",
                            headers={"X-API-Key": tenant_a.key})
     data = assert_scan_data(response)
-    assert set(data) == {"id", "scanType", "name", "target", "status", "priority", "progress", "tags", "createdAt"}
+    assert set(data) == {"id", "scanType", "name", "target", "status", "priority", "progress", "tags",
+                         "createdAt"}
     assert (data["scanType"], data["name"], data["target"]) == ("nmap", "Weekly network audit",
                                                                 "scanme.lantern.test")
     assert (data["status"], data["priority"], data["progress"], data["tags"]) == (
@@ -113,7 +119,8 @@ def test_the_create_example_answers_201_with_the_documented_data(tenant_a):
 
 
 @pytest.mark.parametrize("engine", [
-    *[name for name in ENGINE_EXAMPLES if name != "harvester"], pytest.param("harvester", marks=HARVESTER_SOURCES)])
+    *[name for name in ENGINE_EXAMPLES if name != "harvester"],
+    pytest.param("harvester", marks=HARVESTER_SOURCES)])
 def test_every_engine_example_is_accepted_with_its_options(client_for, tenant_a, engine):
     example, loopback = ENGINE_EXAMPLES[engine]
     data = assert_scan_data(create(client_for(tenant_a), **{**example, "target": loopback}))
@@ -174,7 +181,8 @@ def test_invalid_requests_are_400_in_the_error_envelope(client_for, tenant_a, bo
 
 @pytest.mark.parametrize("priority", ["critical", "high", "normal", "low"])
 def test_priorities(client_for, tenant_a, priority):
-    data = assert_scan_data(create(client_for(tenant_a), target="127.0.0.1", scanType="nmap", priority=priority))
+    data = assert_scan_data(create(client_for(tenant_a), target="127.0.0.1", scanType="nmap",
+                                   priority=priority))
     assert data["priority"] == priority
     assert Scan.objects.get(pk=data["id"]).priority == Priority[priority.upper()]
 

@@ -21,7 +21,8 @@ START = "/api/v1/scans/start"
 SCANS = "/api/v1/scans"
 START_EXAMPLE = {"target": "192.168.1.0/24", "profile": "normal", "site_id": "optional-site-uuid"}
 CUSTOM_EXAMPLE = {"target": "10.0.0.0/16", "profile": "custom", "ports": [22, 80, 443, 3389, 8080, 8443],
-                  "timeout_ms": 5000, "max_concurrent": 20, "enable_profiling": True, "enable_cve_match": False}
+                  "timeout_ms": 5000, "max_concurrent": 20, "enable_profiling": True,
+                  "enable_cve_match": False}
 STATUS_KEYS = {"id", "status", "progress_percent", "hosts_found", "ports_found", "started_at",
                "estimated_completion"}
 
@@ -45,15 +46,20 @@ def started(response) -> Scan:
     return Scan.objects.get(pk=uuid.UUID(body["id"]))
 
 
+def engines(scan: Scan) -> list[str]:
+    return [step["engine"] for phase in scan.plan for step in phase["steps"]]
+
+
 def nmap_options(scan: Scan) -> dict:
-    return scan.plan[0]["steps"][0]["options"]
+    return next(step["options"] for phase in scan.plan for step in phase["steps"] if step["engine"] == "nmap")
 
 
 def test_the_start_example_answers_the_documented_fields(bearer, tenant_a):
     response = start(bearer, **{**START_EXAMPLE, "target": "127.0.0.0/24"})
     scan = started(response)
     body = response.json()
-    assert (body["target"], body["profile"], body["site_id"]) == ("127.0.0.0/24", "normal", "optional-site-uuid")
+    assert (body["target"], body["profile"], body["site_id"]) == (
+        "127.0.0.0/24", "normal", "optional-site-uuid")
     assert body["created_at"].endswith("Z")
     assert (scan.tenant_id, scan.surface, scan.profile) == (tenant_a.tenant_id, "network", "normal")
     assert scan.extra == {"site_id": "optional-site-uuid"}
@@ -72,17 +78,18 @@ def test_the_custom_profile_example(bearer):
     options = nmap_options(scan)
     assert options["ports"] == "22,80,443,3389,8080,8443" and options["maxParallelism"] == 20
     assert options["serviceDetection"] is True and scan.timeout_s == 5
-    assert [phase["phase"] for phase in scan.plan] == ["discovery"]  # enable_cve_match false
+    assert engines(scan) == ["nmap"]  # enable_cve_match false
 
 
 @pytest.mark.parametrize("profile, ports, timeout_s, cve", [
     ("quick", {"topPorts": 100}, 30, False), ("normal", {"topPorts": 1000}, 120, False),
-    ("deep", {"ports": "1-65535"}, 600, True), ("stealth", {"topPorts": 1000, "scanTechnique": "syn"}, 300, False),
+    ("deep", {"ports": "1-65535"}, 600, True),
+    ("stealth", {"topPorts": 1000, "scanTechnique": "syn"}, 300, False),
 ])
 def test_each_profile_row_of_the_table(bearer, profile, ports, timeout_s, cve):
     scan = started(start(bearer, target="127.0.0.1", profile=profile))
     assert ports.items() <= nmap_options(scan).items() and scan.timeout_s == timeout_s
-    assert ("cve_match" in [phase["phase"] for phase in scan.plan]) is cve
+    assert ("cve-match" in engines(scan)) is cve
 
 
 def test_profile_defaults_to_normal(bearer):
@@ -110,7 +117,8 @@ def test_status_shows_seed_004_fields(bearer):
     scan = started(start(bearer, target="127.0.0.0/24"))
     began = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
     Scan.objects.filter(pk=scan.pk).update(status="running", progress=45, hosts_found=12, ports_found=37,
-                                           started_at=began, estimated_completion=began + timedelta(seconds=135))
+                                           started_at=began,
+                                           estimated_completion=began + timedelta(seconds=135))
     body = bearer.get(f"{SCANS}/{scan.pk}").json()
     assert STATUS_KEYS <= set(body)
     assert {key: body[key] for key in STATUS_KEYS} == {
@@ -123,8 +131,9 @@ def test_result_lists_devices_with_their_ports(bearer, tenant_a):
     began = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
     Scan.objects.filter(pk=scan.pk).update(status="completed", started_at=began,
                                            completed_at=began + timedelta(seconds=95))
-    host = Host.objects.create(tenant_id=tenant_a.tenant_id, scan=scan, ip="127.0.0.1", mac="AA:BB:CC:DD:EE:FF",
-                               hostname="gateway.local", vendor="Cisco Systems", os_guess="IOS 15.x")
+    host = Host.objects.create(tenant_id=tenant_a.tenant_id, scan=scan, ip="127.0.0.1",
+                               mac="AA:BB:CC:DD:EE:FF", hostname="gateway.local", vendor="Cisco Systems",
+                               os_guess="IOS 15.x")
     for port, name in ((22, "ssh"), (443, "https")):
         Service.objects.create(tenant_id=tenant_a.tenant_id, scan=scan, host=host, port=port, protocol="tcp",
                                state="open", service=name)

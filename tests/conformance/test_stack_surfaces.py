@@ -22,7 +22,7 @@ from tests.conftest import make_tenant
 from tests.stack import conftest as stack_conftest
 from tests.stack.conftest import live_stack  # noqa: F401  (the fixture, used by `stack`)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 TLS_PORTS = (8443, 4443, 9443, 7443, 1443)  # in nmap's top 1000, which the ingest scan covers
 # The ingest scan covers nmap's top 1000 ports; 127.0.0.2 keeps the machine's own 127.0.0.1 services (the
 # database, the broker...) out of what it finds.
@@ -35,7 +35,8 @@ def surfaces_settings() -> Iterator[None]:
     surfaces, point them at tests/conformance/stack_settings.py instead (which only adds the routes)."""
     original = stack_conftest.stack_env
     if project_routes_surfaces():
-        stack_conftest.stack_env = lambda: {**original(), "DJANGO_SETTINGS_MODULE": "tests.conformance.stack_settings"}
+        stack_conftest.stack_env = lambda: {**original(),
+                                            "DJANGO_SETTINGS_MODULE": "tests.conformance.stack_settings"}
     yield
     stack_conftest.stack_env = original
 
@@ -151,8 +152,8 @@ def test_a_multi_engine_nmap_scan_completes(stack):
 
 def test_a_network_scan_with_the_custom_profile_completes(stack):
     tenant = make_tenant("network-live")
-    with http_server() as port, httpx.Client(base_url=stack["http"],
-                                             headers={"Authorization": f"Bearer {tenant.key}"}, timeout=20) as client:
+    headers = {"Authorization": f"Bearer {tenant.key}"}
+    with http_server() as port, httpx.Client(base_url=stack["http"], headers=headers, timeout=20) as client:
         started = client.post("/api/v1/scans/start", json={"target": "127.0.0.1", "profile": "custom",
                                                            "ports": [port], "site_id": "lab"})
         assert started.status_code == 201, started.text

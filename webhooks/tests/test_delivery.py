@@ -6,13 +6,16 @@ outbox fixture, which records each countdown instead of waiting it."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from tests.conftest import make_tenant
 from webhooks.crypto import signature_verify
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
 from webhooks.services import (deliveries_create_for_event, deliveries_reap, endpoint_create, endpoint_ping,
@@ -307,3 +310,32 @@ def test_pending_retries_follow_a_corrected_url_and_stop_when_the_webhook_is_dis
     assert (first.status, first.url, first.attempts) == (DeliveryStatus.SUCCEEDED, right.url, 2)
     event = Delivery.objects.exclude(pk=first.pk).get()
     assert (event.status, event.last_error) == (DeliveryStatus.FAILED, "refused: the webhook is disabled")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_keep_to_the_in_flight_cap(outbox, settings):
+    # given four deliveries to a receiver that takes 1 s per request, at most one in flight per destination
+    settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT = 1
+    tenant = make_tenant("acme")
+    with Receiver(delay_s=1.0) as receiver:
+        created = endpoint_create(tenant_id=tenant.tenant_id, url=receiver.url, events=["scan.completed"])
+        pings = [endpoint_ping(tenant_id=tenant.tenant_id, endpoint_id=created.endpoint.pk) for _ in range(4)]
+        outbox.queued.clear()
+
+        # when four workers take them at the same moment
+        def work(delivery):
+            try:
+                webhook_deliver(tenant_id=tenant.tenant_id, delivery_id=str(delivery.pk))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, args=(ping,)) for ping in pings]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # then one was sent and three wait for their turn without an attempt counted
+        assert receiver.count == 1
+    states = sorted(Delivery.objects.values_list("status", "attempts"))
+    assert states == [("pending", 0)] * 3 + [("succeeded", 1)]
+    assert len(outbox.queued) == 3

@@ -61,7 +61,8 @@ def test_multiengine_errors_use_the_envelope_and_camel_case_fields():
 @pytest.mark.parametrize("field, config, shown", [
     ("engine", {}, "scanType"), ("options.timing", {}, "options.timing"), ("options.timing", {"timing": 1},
                                                                           "config.timing"),
-    ("options.scripts[0]", {"scripts": []}, "config.scripts[0]"), ("timeout_s", {}, "timeout"), ("target", {}, "target"),
+    ("options.scripts[0]", {"scripts": []}, "config.scripts[0]"), ("timeout_s", {}, "timeout"),
+    ("target", {}, "target"),
 ])
 def test_service_field_names_in_seed_002_words(field, config, shown):
     assert multiengine.camel_field(field, config) == shown
@@ -80,8 +81,9 @@ def test_an_unexpected_failure_is_a_500_in_the_oem_shape_and_still_audited(db, m
         raise RuntimeError("boom")
 
     monkeypatch.setattr(oem, "scan_create", crash)
-    request = APIRequestFactory().post("/api/v1/oem/on-demand-scan", {"type": "domain", "target": "a.localhost"},
-                                       format="json", HTTP_X_API_KEY=partner.key)
+    request = APIRequestFactory().post("/api/v1/oem/on-demand-scan",
+                                       {"type": "domain", "target": "a.localhost"}, format="json",
+                                       HTTP_X_API_KEY=partner.key)
     response = oem.OemScanApi.as_view()(request)
     assert (response.status_code, response.data) == (500, {"error": "Internal server error"})
     entry = AuditLog.objects.get()
