@@ -18,7 +18,7 @@ import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "lantern_bench"
+BENCH_DB = f"lantern_bench_{os.getpid()}"  # per run: two benchmarks at once must not drop each other's
 BENCH_REDIS_DB = 12
 
 
