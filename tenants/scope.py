@@ -158,6 +158,10 @@ def assets_covering(*, tenant_id: int, target: Target) -> list[Asset]:
     return [asset for asset in _matching(tenant_id, target) if asset_covers(asset, target)]
 
 
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind in ("ip", "image") else f"a {kind}"
+
+
 def scope_check(*, tenant_id: int, target: Target) -> None:
     """Raise Forbidden (403) unless a verified asset of the tenant covers the target. Reads only."""
     matching = _matching(tenant_id, target)
@@ -166,7 +170,7 @@ def scope_check(*, tenant_id: int, target: Target) -> None:
         return
     kinds = covering_kinds(target)
     message = (f"target '{target.value}' is outside this tenant's verified assets; register and verify "
-               f"{' or '.join(f'a {kind}' for kind in kinds)} asset that covers it")
+               f"{' or '.join(_article(kind) for kind in kinds)} asset that covers it")
     unverified = [asset for asset in covering if not asset.verified]
     http_parents = [asset for asset in matching if asset.kind == Asset.Kind.DOMAIN and asset.verified
                     and not covers_subdomains(asset)]

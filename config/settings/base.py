@@ -113,6 +113,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ScanStatusEnum": ["queued", "running", "completed", "failed", "cancelled"],
+        "FindingStatusEnum": ["open", "in_progress", "resolved", "false_positive"],
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from engines.registry import all_engines
+from scans.api.schema import ERRORS, EngineListOut
 from scans.api.serializers import iso
 from scans.profiles import SENTINEL_SCHEMA
 from scans.workers import live_workers
@@ -23,7 +24,8 @@ def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
 class EngineListApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_READ,)}
 
-    @extend_schema(tags=["engines"], summary="Engines, their options and where they are available")
+    @extend_schema(tags=["engines"], summary="Engines, their options and where they are available",
+                   operation_id="engines_list", responses={200: EngineListOut, **ERRORS})
     def get(self, request):
         workers = live_workers()
         items = []

@@ -12,6 +12,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from config.errors import ValidationFailed
+from scans.api.schema import ERRORS, ScanDetailOut
 from scans.api.serializers import scan_detail
 from scans.imports import scan_import
 from scans.selectors import scan_get
@@ -32,7 +33,8 @@ class ScanImportApi(TenantAPIView):
     rate_class = {"POST": "scan_create"}
 
     @extend_schema(tags=["scans (native, seed 003)"], request={"multipart/form-data": ImportInput},
-                   summary="Import a report of a supported tool run elsewhere")
+                   summary="Import a report of a supported tool run elsewhere", operation_id="scans_import",
+                   responses={201: ScanDetailOut, **ERRORS})
     def post(self, request):
         data = self.validate_input(ImportInput, request.data)
         upload = data["file"]

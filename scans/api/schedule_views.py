@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from scans.api.schema import ERRORS, SCHEDULE_ID, ScheduleListOut, ScheduleOut
 from scans.api.serializers import iso
 from scans.models import Priority, ScanSchedule
 from scans.schedules import schedule_create, schedule_delete, schedule_set_paused
@@ -62,12 +63,14 @@ def schedule_body(schedule: ScanSchedule) -> dict[str, Any]:
 class ScheduleCollectionApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCHEDULES_MANAGE,), "POST": (Scope.SCHEDULES_MANAGE,)}
 
-    @extend_schema(tags=TAGS, summary="List schedules")
+    @extend_schema(tags=TAGS, summary="List schedules", operation_id="schedules_list",
+                   responses={200: ScheduleListOut, **ERRORS})
     def get(self, request):
         items = [schedule_body(s) for s in schedule_list(tenant_id=self.tenant_id)]
         return Response({"items": items, "total": len(items)})
 
-    @extend_schema(tags=TAGS, request=ScheduleInput, summary="Create a schedule")
+    @extend_schema(tags=TAGS, request=ScheduleInput, summary="Create a schedule", operation_id="schedules_create",
+                   responses={201: ScheduleOut, **ERRORS})
     def post(self, request):
         data = self.validate_input(ScheduleInput, request.data)
         schedule = schedule_create(
@@ -86,11 +89,13 @@ class ScheduleCollectionApi(TenantAPIView):
 class ScheduleDetailApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCHEDULES_MANAGE,), "DELETE": (Scope.SCHEDULES_MANAGE,)}
 
-    @extend_schema(tags=TAGS, summary="Get a schedule")
+    @extend_schema(tags=TAGS, summary="Get a schedule", operation_id="schedules_retrieve", parameters=[SCHEDULE_ID],
+                   responses={200: ScheduleOut, **ERRORS})
     def get(self, request, schedule_id):
         return Response(schedule_body(schedule_get(tenant_id=self.tenant_id, schedule_id=schedule_id)))
 
-    @extend_schema(tags=TAGS, summary="Delete a schedule")
+    @extend_schema(tags=TAGS, summary="Delete a schedule", operation_id="schedules_delete", parameters=[SCHEDULE_ID],
+                   responses={204: None, **ERRORS})
     def delete(self, request, schedule_id):
         schedule_delete(tenant_id=self.tenant_id, schedule_id=schedule_id)
         return Response(status=204)
@@ -100,7 +105,8 @@ class SchedulePauseApi(TenantAPIView):
     required_scopes = {"POST": (Scope.SCHEDULES_MANAGE,)}
     paused = True
 
-    @extend_schema(tags=TAGS, request=None, summary="Pause (or resume) a schedule")
+    @extend_schema(tags=TAGS, request=None, summary="Pause (or resume) a schedule", parameters=[SCHEDULE_ID],
+                   responses={200: ScheduleOut, **ERRORS})
     def post(self, request, schedule_id):
         schedule_set_paused(tenant_id=self.tenant_id, schedule_id=schedule_id, paused=self.paused)
         return Response(schedule_body(schedule_get(tenant_id=self.tenant_id, schedule_id=schedule_id)))

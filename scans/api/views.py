@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from config.errors import ValidationFailed
 from findings.selectors import scan_risk
+from scans.api.schema import (ERRORS, SCAN_ID, CancelOut, QuotaOut, ResultOut, ScanDetailOut, ScanListOut)
 from scans.api.serializers import (ScanCreateInput, ScanListQuery, iso, scan_detail, scan_result,
                                    scan_summary)
 from scans.quota import quota_get
@@ -24,7 +25,8 @@ class ScanCollectionApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_LIST,), "POST": (Scope.SCANS_CREATE,)}
     rate_class = {"POST": "scan_create"}
 
-    @extend_schema(tags=TAGS, parameters=[ScanListQuery], summary="List scans")
+    @extend_schema(tags=TAGS, parameters=[ScanListQuery], summary="List scans", operation_id="scans_list",
+                   responses={200: ScanListOut, **ERRORS})
     def get(self, request):
         query = self.validate_input(ScanListQuery, request.query_params)
         scans = scan_list(tenant_id=self.tenant_id, status=query.get("status"), target=query.get("target"),
@@ -35,7 +37,9 @@ class ScanCollectionApi(TenantAPIView):
         return Response({"items": [scan_summary(scan) for scan in items], "total": total, "page": page,
                          "per_page": per_page, "pages": math.ceil(total / per_page) if total else 0})
 
-    @extend_schema(tags=TAGS, request=ScanCreateInput, summary="Create a scan")
+    @extend_schema(tags=TAGS, request=ScanCreateInput, summary="Create a scan", operation_id="scans_create",
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+                   responses={201: ScanDetailOut, 200: ScanDetailOut, **ERRORS})
     def post(self, request):
         data = self.validate_input(ScanCreateInput, request.data)
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -57,7 +61,8 @@ class ScanCollectionApi(TenantAPIView):
 class ScanQuotaApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_READ,)}
 
-    @extend_schema(tags=TAGS, summary="Monthly scan quota")
+    @extend_schema(tags=TAGS, summary="Monthly scan quota", operation_id="scans_quota",
+                   responses={200: QuotaOut, **ERRORS})
     def get(self, request):
         quota = quota_get(tenant_id=self.tenant_id)
         return Response({"plan": quota.plan, "monthly_limit": quota.monthly_limit,
@@ -68,7 +73,8 @@ class ScanQuotaApi(TenantAPIView):
 class ScanDetailApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_READ,), "DELETE": (Scope.SCANS_CANCEL,)}
 
-    @extend_schema(tags=TAGS, summary="Get a scan")
+    @extend_schema(tags=TAGS, summary="Get a scan", operation_id="scans_retrieve", parameters=[SCAN_ID],
+                   responses={200: ScanDetailOut, **ERRORS})
     def get(self, request, scan_id):
         scan = scan_get(tenant_id=self.tenant_id, scan_id=scan_id)
         body = scan_detail(scan)
@@ -76,7 +82,8 @@ class ScanDetailApi(TenantAPIView):
         body["risk_score"], body["risk"] = risk.score, risk.as_dict()
         return Response(body)
 
-    @extend_schema(tags=TAGS, summary="Cancel a scan")
+    @extend_schema(tags=TAGS, summary="Cancel a scan", operation_id="scans_cancel", parameters=[SCAN_ID],
+                   responses={200: CancelOut, **ERRORS})
     def delete(self, request, scan_id):
         scan = scan_cancel(tenant_id=self.tenant_id, scan_id=scan_id)
         message = "Scan cancelled successfully" if scan.status == "cancelled" else "Cancellation requested"
@@ -86,7 +93,8 @@ class ScanDetailApi(TenantAPIView):
 class ScanResultApi(TenantAPIView):
     required_scopes = {"GET": (Scope.SCANS_READ,)}
 
-    @extend_schema(tags=TAGS, summary="Hosts, ports and certificates of a scan (seed 004 devices)")
+    @extend_schema(tags=TAGS, summary="Hosts, ports and certificates of a scan (seed 004 devices)",
+                   operation_id="scans_result", parameters=[SCAN_ID], responses={200: ResultOut, **ERRORS})
     def get(self, request, scan_id):
         scan = scan_get(tenant_id=self.tenant_id, scan_id=scan_id)
         return Response(scan_result(scan, scan_devices(tenant_id=self.tenant_id, scan=scan),

@@ -5,9 +5,11 @@ Translation rules (everything else is the services' job):
   OEM credit (scan_create with consume_oem_credit); no credit left is 403. Status checks take none.
 - `type` domain → target type domain (IDN names accepted, stored as punycode); ip_range → network, so a
   bare IP becomes /32 (IPv6 /128). Malformed targets and targets the policy refuses are 422.
-- An OEM scan asks for a sentinel scan at standard depth ("comprehensive ... attack surface discovery"):
-  the plan picks the engines that fit the target type. It enters at priority high, above the default
-  normal of the other APIs (the seed's "priority 2, higher than standard scans").
+- What runs: a domain gets a sentinel scan at standard depth ("comprehensive attack surface discovery":
+  ports and services, templates, OSINT; the plan keeps the engines that fit a domain); an IP range gets
+  nmap over the top 1000 ports with service detection ("infrastructure discovery"; sentinel is not
+  meant for networks, seed 002). Either enters at priority high, above the default normal of the other
+  APIs (the seed's "priority 2, higher than standard scans").
 - `query_tags` (at most 32 string values) go to Scan.extra["query_tags"] and to the audit log.
 - Statuses: queued → queued, running → in_progress, completed → scan_completed, failed → failed, and
   Lantern's cancelled → failed too (the seed has no cancelled; a cancelled scan did not complete).
@@ -48,7 +50,8 @@ logger = logging.getLogger(__name__)
 TAG = "seed 000: OEM on-demand scan"
 SURFACE = "oem"
 TARGET_TYPES = {"domain": "domain", "ip_range": "network"}
-SENTINEL_OPTIONS = {"depth": "standard"}
+PLANS = {"domain": ("sentinel", {"depth": "standard"}),
+         "ip_range": ("nmap", {"topPorts": 1000, "serviceDetection": True})}
 STATUSES = {"queued": "queued", "running": "in_progress", "completed": "scan_completed", "failed": "failed",
             "cancelled": "failed"}
 MAX_TAGS = 32
@@ -202,9 +205,10 @@ class OemScanApi(OemApiView):
         self.audit["target"] = raw_text(request.data, "target")
         data = self.validate_input(OemScanInput, request.data)
         self.audit["query_tags"] = data.get("query_tags", {})
+        engine, options = PLANS[data["type"]]
         scan = scan_create(tenant_id=self.tenant_id, api_key_pk=self.auth.api_key_pk, request=ScanRequest(
-            target=data["target"], target_type=TARGET_TYPES[data["type"]], engine="sentinel",
-            options=SENTINEL_OPTIONS, priority="high", surface=SURFACE, consume_oem_credit=True,
+            target=data["target"], target_type=TARGET_TYPES[data["type"]], engine=engine, options=options,
+            priority="high", surface=SURFACE, consume_oem_credit=True,
             extra={"query_tags": data.get("query_tags", {}), "oem_type": data["type"]},
         ))
         self.audit.update(scan_id=scan.pk, outcome="queued")

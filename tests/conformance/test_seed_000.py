@@ -84,6 +84,7 @@ def test_the_ip_range_example_is_queued(oem_partner):
     response = post(oem_partner.key, SUBMIT, {**RANGE_EXAMPLE, "target": "127.0.0.0/24"})
     scan = assert_queued(response, target="127.0.0.0/24", type_="ip_range")
     assert scan.target_type == "network" and scan.extra["query_tags"] == RANGE_EXAMPLE["query_tags"]
+    assert scan.engine == "nmap" and scan.options["topPorts"] == 1000 and scan.options["serviceDetection"]
 
 
 @pytest.mark.parametrize("example", [DOMAIN_EXAMPLE, RANGE_EXAMPLE,

@@ -314,10 +314,11 @@ def test_pending_retries_follow_a_corrected_url_and_stop_when_the_webhook_is_dis
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_keep_to_the_in_flight_cap(outbox, settings):
-    # given four deliveries to a receiver that takes 1 s per request, at most one in flight per destination
+    # given four deliveries to a receiver that takes 0.5 s per request, at most one in flight per destination
     settings.LANTERN_WEBHOOK_MAX_IN_FLIGHT = 1
+    settings.LANTERN_WEBHOOK_READ_TIMEOUT_S = 5
     tenant = make_tenant("acme")
-    with Receiver(delay_s=1.0) as receiver:
+    with Receiver(delay_s=0.5) as receiver:
         created = endpoint_create(tenant_id=tenant.tenant_id, url=receiver.url, events=["scan.completed"])
         pings = [endpoint_ping(tenant_id=tenant.tenant_id, endpoint_id=created.endpoint.pk) for _ in range(4)]
         outbox.queued.clear()

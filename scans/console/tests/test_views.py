@@ -175,8 +175,9 @@ def test_a_member_of_two_tenants_switches_between_them(ops, tenant_a, tenant_b):
 def test_every_console_asset_is_local(ops, tenant_a):
     scan = imported(tenant_a)
     client = logged_in(ops)
-    for url in ("/console/", f"/console/scans/{scan.pk}/", "/console/scans/new/", "/console/schedules/",
-                "/console/login/"):
-        body = client.get(url).content.decode()
+    pages = [client.get(url) for url in ("/console/", f"/console/scans/{scan.pk}/", "/console/scans/new/",
+                                         "/console/schedules/")] + [Client().get("/console/login/")]
+    for page in pages:
+        url, body = page.wsgi_request.path, page.content.decode()
         assets = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', body)
         assert assets and all(asset.startswith("/static/") for asset in assets), (url, assets)
