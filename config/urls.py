@@ -3,7 +3,10 @@ from django.urls import include, path
 from tenants.api_views import WsTokenApi
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config.metrics_view import metrics
+
 urlpatterns = [
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("scans.api.urls")),
     path("api/v1/", include("findings.api.urls")),

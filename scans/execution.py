@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from config.observability import metric_add, scan_log_context
 from engines.base import Engine, EngineJob, LiveEvent
 from engines.binaries import resolve_binary
 from engines.errors import (EngineCancelled, EngineError, EngineFailed, EngineTimedOut, EngineUnavailable,
@@ -57,6 +58,15 @@ def scan_execute(*, scan_id: str) -> str:
     """Run a scan this worker has claimed (status running) to a terminal state; returns that state.
     Writes the scan's progress, results and events. Not idempotent: call it once per claim."""
     scan = Scan.objects.get(pk=scan_id)
+    with scan_log_context(scan_id=scan_id, tenant_id=scan.tenant_id):
+        logger.info("scan %s started (attempt %s)", scan_id, scan.attempts)
+        status = _execute(scan)
+        logger.info("scan %s ended %s", scan_id, status)
+        return status
+
+
+def _execute(scan: Scan) -> str:
+    scan_id = str(scan.pk)
     state = _RunState(scan=scan, deadline=time.monotonic() + scan.timeout_s,
                       step_count=max(1, sum(len(p["steps"]) for p in scan.plan)))
     event_record(tenant_id=scan.tenant_id, scan_id=scan_id, type="scan.started",
@@ -151,9 +161,18 @@ def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
                         target_type=step.get("target_type", scan.target_type),
                         address=step.get("address", scan.target_address or None), options=options, workdir=workdir,
                         timeout_s=remaining, binary=binary, excluded_ports=settings.LANTERN_EXCLUDED_PORTS)
-        step = run_engine(engine, job, should_cancel=lambda: _heartbeat_and_check_cancel(state),
-                          on_event=lambda event: _apply_live_event(state, engine, event),
-                          limits=_limits(remaining), cancel_poll_s=settings.LANTERN_CANCEL_POLL_S)
+        started, outcome = time.monotonic(), "failed"
+        try:
+            step = run_engine(engine, job, should_cancel=lambda: _heartbeat_and_check_cancel(state),
+                              on_event=lambda event: _apply_live_event(state, engine, event),
+                              limits=_limits(remaining), cancel_poll_s=settings.LANTERN_CANCEL_POLL_S)
+            outcome = "succeeded"
+        except EngineCancelled:
+            outcome = "cancelled"
+            raise
+        finally:
+            metric_add("lantern_engine_runs_total", {"engine": engine.name, "outcome": outcome})
+            metric_add("lantern_engine_run_seconds_total", {"engine": engine.name}, time.monotonic() - started)
         counts = scan_results_store(scan=scan, records=step.records)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

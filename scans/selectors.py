@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 
 from config.errors import NotFound
 from findings.models import FindingOccurrence
-from scans.models import Certificate, Host, Scan, ScanEvent, ScanSchedule, ScheduleRun, Service
+from scans.models import Certificate, Host, Priority, Scan, ScanEvent, ScanSchedule, ScheduleRun, Service
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -115,3 +115,15 @@ def schedule_get(*, tenant_id: int, schedule_id: Any) -> ScanSchedule:
         raise NotFound("Schedule not found")
     schedule.recent_runs = schedule.all_runs[:5]
     return schedule
+
+
+def scan_counts_by_status_priority() -> dict[tuple[str, str], int]:
+    """Across all tenants, for operators (/metrics): no tenant's data leaves through it, only counts."""
+    labels = {p.value: p.label for p in Priority}
+    rows = Scan.objects.values_list("status", "priority").annotate(n=Count("pk")).order_by()
+    return {(status, labels[priority]): n for status, priority, n in rows}
+
+
+def scans_queued_by_queue() -> dict[str, int]:
+    rows = Scan.objects.filter(status="queued").values_list("queue").annotate(n=Count("pk")).order_by()
+    return dict(rows)

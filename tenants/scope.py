@@ -203,6 +203,8 @@ def asset_is_non_production(*, tenant_id: int, target: Target) -> bool:
 
 
 def max_network_prefix(plan_slug: str, version: int) -> int:
+    """The smallest prefix length (largest network) a plan may scan: LANTERN_MAX_NETWORK_PREFIX for IPv4,
+    the same number of addresses for IPv6; a plan not listed gets the strictest limit listed."""
     limits: dict[str, int] = getattr(settings, "LANTERN_MAX_NETWORK_PREFIX", DEFAULT_MAX_NETWORK_PREFIX)
     limit_v4 = limits.get(plan_slug, max(limits.values()))
     return limit_v4 if version == 4 else 128 - (32 - limit_v4)

@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.observability.RequestMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,11 +140,17 @@ from config.settings.parts.webhooks import *  # noqa: E402,F401,F403
 # Consumers of the scan event stream besides WebSocket, called after commit (scans/events.py).
 LANTERN_EVENT_SINKS: list[str] = []
 
+# /metrics (Prometheus) for a scraper sending this as a Bearer token; unset: staff sessions only.
+LANTERN_METRICS_TOKEN = env_secret("LANTERN_METRICS_TOKEN", default="")
+LANTERN_LOG_FORMAT = env_str("LANTERN_LOG_FORMAT", "plain")  # "json": one JSON object per line
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"scan_context": {"()": "config.observability.ScanContextFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "config.observability.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LANTERN_LOG_FORMAT,
+                             "filters": ["scan_context"]}},
     "root": {"handlers": ["console"], "level": env_str("LANTERN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

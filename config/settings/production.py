@@ -1,10 +1,11 @@
 """Production: secrets and hosts must be given; debug off; secure cookies and headers."""
 
-from config.env import env_bool, env_list, env_secret
+from config.env import env_bool, env_list, env_secret, env_str
 from config.settings.base import *  # noqa: F401,F403
 
 DEBUG = False
 LANTERN_SERVE_STATIC = env_bool("LANTERN_SERVE_STATIC", False)
+LOGGING["handlers"]["console"]["formatter"] = env_str("LANTERN_LOG_FORMAT", "json")  # noqa: F405
 SECRET_KEY = env_secret("LANTERN_SECRET_KEY")
 ALLOWED_HOSTS = env_list("LANTERN_ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:

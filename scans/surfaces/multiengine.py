@@ -9,8 +9,10 @@ Translation rules (everything else is the services' job):
 - `config` ("engine-specific configuration overrides") is merged over `options`, key by key, and the
   result is validated as the engine's options: an unknown key in either is a 400 naming it
   (`config.<key>` when it came from config).
-- `assetId`: Lantern has no asset registry yet, so no assetId can name a registered asset: any assetId is
-  refused with 422 asset_not_found until one exists.
+- `assetId` must name one of the tenant's registered assets (tenants.assets, verified or not): it is
+  stored as Scan.extra["asset_id"]. Another tenant's asset, an unknown one or a malformed id is 422
+  asset_not_found (a body field that names nothing, not a missing resource). Whether the target is in
+  scope is the services' check, not the link's.
 - `callbackUrl` must be https (the SSRF guard also refuses private and metadata addresses); it is stored as
   Scan.extra["callback_url"] and called once when the scan ends.
 - List: GET scans?scanType=&status=&page=&limit= answers {"success": true, "data": [...], "pagination":
@@ -33,13 +35,14 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.errors import DomainError
+from config.errors import DomainError, NotFound
 from config.exception_handler import exception_handler as native_exception_handler
 from scans.api.serializers import STATUS_ALIASES, STATUSES, iso
 from scans.models import Priority, Scan
 from scans.selectors import scan_get, scan_list
 from scans.services import ScanRequest, scan_cancel, scan_create
 from tenants.api import TenantAPIView
+from tenants.assets.selectors import asset_get
 from tenants.scopes import Scope
 from webhooks.services import webhook_url_validate
 
@@ -69,7 +72,8 @@ class MultiEngineScanCreate(serializers.Serializer):
     config = serializers.DictField(required=False, help_text="Overrides merged over options")
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=32)
     timeout = serializers.IntegerField(required=False, help_text="Max scan duration in seconds")
-    assetId = serializers.CharField(max_length=200, required=False)
+    assetId = serializers.CharField(max_length=200, required=False,
+                                    help_text="A registered asset (GET /api/v1/assets) to link the scan to")
     callbackUrl = serializers.CharField(max_length=2048, required=False,
                                         help_text="HTTPS URL for a one-off completion callback")
 
@@ -247,10 +251,13 @@ class MultiEngineScanCollectionApi(MultiEngineApiView):
     def post(self, request: Request) -> Response:
         data = self.validate_input(MultiEngineScanCreate, request.data)
         self.config_keys = data.get("config", {})
-        if "assetId" in data:
-            raise AssetNotFound(f"asset not found: {data['assetId'][:80]!r} is not a registered asset "
-                                "(Lantern has no asset registry yet)", field="assetId")
         extra: dict[str, Any] = {}
+        if "assetId" in data:
+            try:
+                extra["asset_id"] = str(asset_get(tenant_id=self.tenant_id, asset_id=data["assetId"]).uuid)
+            except NotFound:
+                raise AssetNotFound(f"asset not found: {data['assetId'][:80]!r} is not one of your "
+                                    "registered assets", field="assetId") from None
         if "callbackUrl" in data:
             extra["callback_url"] = webhook_url_validate(data["callbackUrl"], https_only=True,
                                                          field="callbackUrl")

@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from tenants.api import TenantAPIView
 from tenants.assets.models import Asset
 from tenants.assets.selectors import asset_get, asset_list
-from tenants.assets.services import (asset_create, asset_delete, asset_methods, asset_update,
-                                     asset_verify)
+from tenants.assets.services import asset_create, asset_delete, asset_methods, asset_update, asset_verify
 from tenants.assets.verification import CHALLENGE_LABEL, WELL_KNOWN_PATH, http_origins
 from tenants.scopes import Scope
 
@@ -61,7 +60,7 @@ class AssetListQuery(serializers.Serializer):
 
 
 class AssetVerifyInput(serializers.Serializer):
-    method = serializers.ChoiceField(choices=[Asset.Method.DNS.value, Asset.Method.HTTP.value])
+    method = serializers.ChoiceField(choices=["dns", "http"])  # "operator" is an approval in the admin
     host = serializers.CharField(max_length=64, required=False,
                                  help_text="cidr assets: the address inside the network that serves the file "
                                            "(default: the network address)")

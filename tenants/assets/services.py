@@ -18,7 +18,7 @@ from config.errors import Conflict, DomainError, ValidationFailed
 from scans.targets import TargetError, TargetType, parse_target
 from tenants.assets.models import Asset
 from tenants.assets.selectors import asset_get
-from tenants.assets.verification import (CheckResult, dns_txt_check, http_file_check, http_origins)
+from tenants.assets.verification import CheckResult, dns_txt_check, http_file_check, http_origins
 from tenants.scope import image_repository, max_network_prefix, url_path_clean
 from tenants.selectors import tenant_get
 
@@ -182,9 +182,10 @@ def asset_verify(*, tenant_id: int, asset_id: Any, method: str, host: str | None
                     last_error="", updated_at=now)
         asset.refresh_from_db()
         return asset
-    rows.update(last_checked_at=now, last_error=result.error[:500], updated_at=now)
-    if result.definitive:
-        rows.filter(verification_method=method).update(verified_at=None, verification_method="")
+    with transaction.atomic():
+        rows.update(last_checked_at=now, last_error=result.error[:500], updated_at=now)
+        if result.definitive:
+            rows.filter(verification_method=method).update(verified_at=None, verification_method="")
     raise VerificationFailed(f"ownership of {asset.value} not verified by {method}: {result.error}",
                              field="method", details={"asset_id": str(asset.uuid), "method": method,
                                                       "definitive": result.definitive})

@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from scans.models import Priority, Scan
+from tenants.assets.services import asset_create
 from tests.conftest import make_tenant
 
 SCANS = "/scan-api/api/v1/scans"
@@ -194,11 +195,17 @@ def test_config_is_merged_over_options(client_for, tenant_a):
     assert (options["ports"], options["timing"]) == ("1-100", "T4")
 
 
-def test_an_asset_id_is_refused_until_assets_exist(client_for, tenant_a):
-    error = assert_error(create(client_for(tenant_a), target="127.0.0.1", scanType="nmap", assetId="asset-1"),
-                         422, "asset_not_found", "assetId")
-    assert "asset not found" in error["message"]
-    assert Scan.objects.count() == 0
+def test_an_asset_id_links_one_of_the_tenants_registered_assets(client_for, tenant_a, tenant_b):
+    mine = asset_create(tenant_id=tenant_a.tenant_id, kind="ip", value="127.0.0.1")
+    theirs = asset_create(tenant_id=tenant_b.tenant_id, kind="ip", value="127.0.0.1")
+    data = assert_scan_data(create(client_for(tenant_a), target="127.0.0.1", scanType="nmap",
+                                   assetId=str(mine.uuid)))
+    assert Scan.objects.get(pk=data["id"]).extra["asset_id"] == str(mine.uuid)
+    for unknown in (str(theirs.uuid), str(uuid.uuid4()), "asset-1"):
+        response = create(client_for(tenant_a), target="127.0.0.1", scanType="nmap", assetId=unknown)
+        error = assert_error(response, 422, "asset_not_found", "assetId")
+        assert "asset not found" in error["message"]
+    assert Scan.objects.count() == 1
 
 
 def test_callback_url_must_be_https_and_is_stored(client_for, tenant_a, webhooks_to_loopback):

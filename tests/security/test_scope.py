@@ -9,11 +9,10 @@ from scans.models import Scan
 from scans.targets import parse_target
 from tenants.assets.models import Asset
 from tenants.assets.services import asset_create
-from tenants.assets.tests.loopback import dns_server, loopback_only, web_server  # noqa: F401
+from tenants.assets.tests.loopback import loopback_only, web_server  # noqa: F401
 from tenants.assets.verification import WELL_KNOWN_PATH
 from tenants.models import Plan
-from tenants.scope import (asset_covers, asset_get, asset_is_non_production, network_size_check,
-                           scope_check)
+from tenants.scope import asset_covers, asset_get, asset_is_non_production, network_size_check, scope_check
 from tests.conftest import make_tenant
 
 SCANS = "/api/v1/scans"
@@ -204,7 +203,7 @@ def scan(client, target: str):
 
 
 def test_a_scan_is_403_until_a_verified_asset_covers_its_target(client_for, tenant_a, tenant_b, settings,
-                                                                web_server, assets_routed):
+                                                                web_server, assets_routed):  # noqa: F811
     settings.LANTERN_SCOPE_ENFORCED = True
     client = client_for(tenant_a)
     refused = scan(client, "127.0.0.1")

@@ -16,7 +16,7 @@ def assets_routed() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _assets_world(settings, loopback_only):
+def _assets_world(settings, loopback_only):  # noqa: F811 (the imported fixture)
     """Every test here: verification talks to loopback only, and /api/v1/assets is routed (through
     tenants/assets/tests/urls.py until config/urls.py includes tenants.assets.urls)."""
     if not assets_routed():

@@ -88,7 +88,7 @@ class WellKnownServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: WellKnownServer
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         self.server.hosts.append(self.headers.get("Host", ""))
         status, body, headers = self.server.files.get(self.path, (404, b"not found", {}))
         self.send_response(status)
@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 

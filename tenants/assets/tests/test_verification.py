@@ -204,3 +204,5 @@ def test_operators_approve_and_revoke_in_the_admin(tenant_a, tenant_b, rf):
     assert not reload(image).verified and reload(network).verified
     assert asset_revoke(asset_pks=[image.pk]) == 0
     assert not model_admin.has_add_permission(request)
+    found, _ = model_admin.get_search_results(request, Asset.objects.all(), str(network.uuid))
+    assert list(found) == [network]
