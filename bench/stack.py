@@ -56,6 +56,8 @@ def _wait_for_worker(base: str, key: str) -> None:
 def bench_stack(*, worker_concurrency: int = 2, extra_env: dict[str, str] | None = None):
     """Yields {"http", "ws", "key", "env", "database_url"}; everything is torn down afterwards."""
     admin, database_url, redis_url = _urls()
+    # A benchmark stopped with SIGTERM must still stop its worker and daphne and drop its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
