@@ -8,8 +8,12 @@ from config.metrics_view import metrics
 urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    # The seed surfaces first: the native `scans/<scan_id>` would read seed 004's `scans/start` as an id.
+    path("", include("scans.surfaces.urls")),
     path("api/v1/", include("scans.api.urls")),
     path("api/v1/", include("findings.api.urls")),
+    path("api/v1/", include("webhooks.api.urls")),
+    path("api/v1/", include("tenants.assets.urls")),
     path("api/v1/ws-token", WsTokenApi.as_view(), name="ws-token"),
     path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
          name="schema"),

@@ -6,8 +6,6 @@ fast with a million findings: bounded counts, no DISTINCT-based filters, orderin
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -29,7 +27,7 @@ SEEN_BY_SHOWN = 20
 class ToolFilter(StaticChoicesFilter):
     title = "tool"
     parameter_name = "tool"
-    choices = tuple(ENGINES)
+    values = tuple(ENGINES)
 
 
 @admin.register(Finding)

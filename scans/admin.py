@@ -30,10 +30,10 @@ RERUN_SURFACE = {"schedule": "native"}
 class StaticChoicesFilter(admin.SimpleListFilter):
     """A filter over a fixed list, so the changelist does not SELECT DISTINCT over a large table."""
 
-    choices: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(value, value) for value in self.choices]
+        return [(value, value) for value in self.values]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
@@ -42,13 +42,13 @@ class StaticChoicesFilter(admin.SimpleListFilter):
 class EngineFilter(StaticChoicesFilter):
     title = "engine"
     parameter_name = "engine"
-    choices = (*ENGINES, "sentinel")
+    values = (*ENGINES, "sentinel")
 
 
 class ScanTypeFilter(StaticChoicesFilter):
     title = "scan type"
     parameter_name = "scan_type"
-    choices = SCAN_TYPES
+    values = SCAN_TYPES
 
 
 def rerun_request(scan: Scan) -> ScanRequest:

@@ -100,8 +100,14 @@ def _flag(custom: dict[str, Any], name: str, default: bool) -> bool:
     return value
 
 
+SENTINEL_TARGET_TYPES = ("url", "host", "domain", "ip")  # seed 002's table
+
+
 def plan_for_sentinel(options: dict[str, Any], *, target_type: str) -> Plan:
     """Seed 002 sentinel: one phase per chosen engine (each step optional), then correlation."""
+    if target_type not in SENTINEL_TARGET_TYPES:
+        raise ProfileError("target_type", f"sentinel scans {', '.join(SENTINEL_TARGET_TYPES)} targets, "
+                                          f"not {target_type}")
     depth = options["depth"]
     wanted = options.get("engines") or (
         SENTINEL_DEPTHS[depth] if depth in SENTINEL_DEPTHS else tuple(sorted(ENGINES)))

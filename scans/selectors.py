@@ -82,9 +82,9 @@ def scan_exists(*, tenant_id: int, scan_id: Any) -> bool:
     return scan_uuid is not None and Scan.objects.for_tenant(tenant_id).filter(pk=scan_uuid).exists()
 
 
-def scan_estimated_duration(*, tenant_id: int, scan: Scan) -> int | None:
+def scan_estimated_duration(*, tenant_id: int, scan: Scan) -> int:
     """Seconds a scan like this one took, from the tenant's last completed scans of the same plan (median of
-    up to 20); None until one has completed."""
+    up to 20); until one has completed, the scan's timeout, which bounds it."""
     durations = sorted(
         (done.completed_at - done.started_at).total_seconds()
         for done in Scan.objects.for_tenant(tenant_id)
@@ -92,7 +92,7 @@ def scan_estimated_duration(*, tenant_id: int, scan: Scan) -> int | None:
                 started_at__isnull=False, completed_at__isnull=False)
         .order_by("-completed_at").only("started_at", "completed_at")[:20]
     )
-    return round(durations[len(durations) // 2]) if durations else None
+    return round(durations[len(durations) // 2]) if durations else scan.timeout_s
 
 
 def _with_recent_runs(queryset: QuerySet[ScanSchedule]) -> QuerySet[ScanSchedule]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from scans.quota import backlog_check, quota_check_locked
 from scans.selectors import as_uuid
 from scans.targets import Target, TargetError, parse_target
 from scans.workers import engines_require_live_worker, queue_for
+from tenants.scope import asset_is_non_production, network_size_check, scope_check
 from tenants.services import tenant_oem_credit_consume
 
 logger = logging.getLogger(__name__)
@@ -139,10 +140,11 @@ def scan_request_check(request: ScanRequest, *, tenant_id: int) -> CheckedReques
         admitted = admit(target)
     except TargetError as exc:
         raise TargetInvalid(str(exc), field="target") from None
+    network_size_check(tenant_id=tenant_id, target=target)  # the plan's largest network, always
     if settings.LANTERN_SCOPE_ENFORCED:
-        from tenants.scope import scope_check  # tenants' asset registry; raises Forbidden (403) out of scope
-
-        scope_check(tenant_id=tenant_id, target=target)
+        scope_check(tenant_id=tenant_id, target=target)  # only the tenant's verified assets; 403 otherwise
+    # seed 002: sqlmap's most aggressive settings only on targets the tenant marked non-production
+    request = replace(request, non_production=asset_is_non_production(tenant_id=tenant_id, target=target))
     if request.priority not in PRIORITY_NAMES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_NAMES)}", field="priority")
     plan, options, default_timeout = _plan(request, target.type.value)

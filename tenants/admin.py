@@ -199,11 +199,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 self.log_addition(request, issued.api_key, [{"added": {}}])
-                response = TemplateResponse(request, "console/admin/apikey_issued.html", {
+                # admin_site.admin_view marks every admin page never_cache, so the secret is not cached.
+                return TemplateResponse(request, "console/admin/apikey_issued.html", {
                     **self.admin_site.each_context(request), "opts": self.opts, "issued": issued,
                     "title": "API key issued"})
-                response["Cache-Control"] = "no-store"
-                return response
         return TemplateResponse(request, "console/admin/apikey_issue.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "form": form, "title": "Issue an API key",
             "add": True, "has_view_permission": True})
@@ -249,3 +248,5 @@ class AuditLogAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+import tenants.assets.admin  # noqa: E402,F401  (registers the asset admin)

@@ -38,16 +38,18 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def url_path_clean(path: str) -> str:
-    """A URL path with percent-escapes decoded and dot segments removed, so "/app/..%2fadmin" is "/admin"
-    and a path prefix test cannot be walked out of."""
-    decoded = unquote(path or "/")
+def url_path_clean(path: str, *, decode: bool = True) -> str:
+    """A URL path with dot segments removed and (by default) percent-escapes decoded first, so
+    "/app/..%2fadmin" is "/admin" and a path prefix test cannot be walked out of. Stored asset values keep
+    their escapes (decode=False): a decoded "%3F" would read back as the start of a query."""
+    decoded = unquote(path or "/") if decode else (path or "/")
     cleaned = "/" + posixpath.normpath("/" + decoded.lstrip("/")).lstrip("/")  # normpath keeps a leading "//"
     return cleaned + "/" if decoded.endswith("/") and cleaned != "/" else cleaned
 
 
 def image_repository(reference: str) -> str:
-    """An image reference without its digest and tag: "reg.io:5000/team/app:1.2@sha256:…" → "reg.io:5000/team/app"."""
+    """An image reference without digest and tag: "reg.io:5000/team/app:1.2@sha256:…" → "reg.io:5000/team/app"
+    (the repository that an image asset's prefix is compared with)."""
     name = reference.split("@", 1)[0]
     head, _, last = name.rpartition("/")
     if ":" in last:
@@ -221,6 +223,7 @@ def network_size_check(*, tenant_id: int, target: Target) -> None:
     if network.prefixlen < limit:
         raise Forbidden(
             f"network {network.with_prefixlen} is larger than the {plan.name} plan allows: networks of "
-            f"/{limit} ({2 ** (network.max_prefixlen - limit)} addresses) or smaller; split it into smaller scans",
+            f"/{limit} ({2 ** (network.max_prefixlen - limit)} addresses) or smaller; split it into smaller "
+            "scans",
             field="target", details={"plan": plan.slug, "max_prefix": limit},
         )

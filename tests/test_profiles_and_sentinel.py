@@ -6,9 +6,17 @@ from config.errors import ValidationFailed
 from scans.plans import plan_engines
 from scans.services import ScanRequest, scan_request_check
 
+TENANT: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def tenant(tenant_a):
+    """The request check reads the tenant's plan and assets."""
+    TENANT["id"] = tenant_a.tenant_id
+
 
 def check(**fields):
-    return scan_request_check(ScanRequest(target="127.0.0.1", **fields), tenant_id=0)
+    return scan_request_check(ScanRequest(target="127.0.0.1", **fields), tenant_id=TENANT["id"])
 
 
 def nmap_options(checked):
@@ -64,7 +72,7 @@ def test_stealth_needs_a_privileged_worker_and_uses_a_syn_scan():
 ])
 def test_sentinel_picks_engines_by_depth_and_target_type(depth, target, engines):
     checked = scan_request_check(ScanRequest(target=target, engine="sentinel", options={"depth": depth}),
-                                 tenant_id=0)
+                                 tenant_id=TENANT["id"])
     assert plan_engines(checked.plan) == engines
     assert all(step.get("optional") for phase in checked.plan for step in phase["steps"]
                if not step.get("internal"))

@@ -138,7 +138,7 @@ from config.settings.parts.scans import *  # noqa: E402,F401,F403
 from config.settings.parts.webhooks import *  # noqa: E402,F401,F403
 
 # Consumers of the scan event stream besides WebSocket, called after commit (scans/events.py).
-LANTERN_EVENT_SINKS: list[str] = []
+LANTERN_EVENT_SINKS: list[str] = ["webhooks.sinks.on_scan_event"]
 
 # /metrics (Prometheus) for a scraper sending this as a Bearer token; unset: staff sessions only.
 LANTERN_METRICS_TOKEN = env_secret("LANTERN_METRICS_TOKEN", default="")

@@ -32,3 +32,7 @@ CHANNEL_LAYERS = {
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANTERN_SCOPE_ENFORCED = env_bool("LANTERN_SCOPE_ENFORCED", False)
+# Webhook receivers on this machine (development and tests); production refuses loopback and private ones.
+LANTERN_WEBHOOK_ALLOW_LOOPBACK = env_bool("LANTERN_WEBHOOK_ALLOW_LOOPBACK", True)
+# A test that forgets to start its own DNS server must never query the machine's resolver.
+LANTERN_VERIFY_DNS_SERVERS = ["127.0.0.1:9"]

@@ -54,7 +54,7 @@ class ScanCreateInput(serializers.Serializer):
 
 
 class ScanListQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     per_page = serializers.IntegerField(min_value=1, max_value=100, default=20)
     status = serializers.CharField(required=False)
     target = serializers.CharField(required=False, max_length=2048)

@@ -5,6 +5,7 @@ page with the same template code, so live updates and the first render cannot dr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -208,7 +209,8 @@ def scan_detail(request: HttpRequest, console: Console, scan_id: str) -> HttpRes
         duration = round((scan.completed_at - scan.started_at).total_seconds())
     return _render(request, console, "console/scan_detail.html", {
         **context, **_results_context(console, scan), **_findings_context(request, console, scan),
-        "phases": _phase_rows(scan), "duration": duration, "frameworks": COMPLIANCE_FRAMEWORKS,
+        "phases": _phase_rows(scan), "duration": duration,
+        "options_text": ", ".join(f"{name}={json.dumps(value)}" for name, value in sorted(scan.options.items())), "frameworks": COMPLIANCE_FRAMEWORKS,
         "page_config": {"scanId": str(scan.pk), "status": scan.status, "progress": scan.progress},
     })
 

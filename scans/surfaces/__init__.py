@@ -8,5 +8,6 @@ tenant scoping are decided by the services and selectors, never here.
   ingest.py       seed 001  /api/ingest/v1/scan
   multiengine.py  seed 002  /scan-api/api/v1/scans ...
   network.py      seed 004  /api/v1/scans/start, /api/v1/scans/{id}/stop (the rest of 004 is the native API)
+  audit.py        the audit-log entry that seeds 000 and 001 demand for every request
 Seed 003 is the native API itself (scans/api).
 """

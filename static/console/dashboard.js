@@ -21,7 +21,7 @@
     const height = 120;
     const barWidth = width / Math.max(days.length, 1);
     const peak = Math.max(1, ...days.map((day) => SEVERITIES.reduce((sum, s) => sum + day[s], 0)));
-    const chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + 14), class: "chart", preserveAspectRatio: "none", "aria-hidden": "true" });
+    const chart = svg("svg", { viewBox: "0 0 " + width + " " + height, class: "chart", preserveAspectRatio: "none", "aria-hidden": "true" });
     chart.appendChild(svg("line", { x1: 0, x2: width, y1: height, y2: height, class: "axis" }));
     days.forEach((day, index) => {
       let y = height;
@@ -38,16 +38,7 @@
         chart.appendChild(rect);
       });
     });
-    [0, days.length - 1].forEach((index) => {
-      if (days[index]) {
-        const label = svg("text", { x: index === 0 ? 0 : width, y: height + 12, class: "tick", "text-anchor": index === 0 ? "start" : "end" });
-        label.textContent = days[index].day.slice(5);
-        chart.appendChild(label);
-      }
-    });
-    const peakLabel = svg("text", { x: 2, y: 10, class: "tick" });
-    peakLabel.textContent = "peak " + peak;
-    chart.appendChild(peakLabel);
+    document.getElementById("severity-peak").textContent = "peak " + peak + " a day";
     box.replaceChildren(chart);
   }
 

@@ -12,6 +12,8 @@
   const hosts = new Set();
   const ports = new Set();
   const TERMINAL = { scan_complete: "completed", "scan.completed": "completed", "scan.failed": "failed", "scan.cancelled": "cancelled" };
+  // A page rendered after the scan ended already shows its final results: the replay only fills the log.
+  const endedBeforeLoad = ["completed", "failed", "cancelled"].includes(config.status);
   let findingsQuery = new URLSearchParams(new FormData(document.getElementById("findings-filters")));
   let socket = null;
 
@@ -123,7 +125,10 @@
     appendLog(event);
     const d = event.data || {};
     switch (event.event) {
-      case "scan.started": setStatus("running"); break;
+      case "scan.started":
+        setStatus("running");
+        document.getElementById("scan-duration").textContent = "running since " + new Date(event.timestamp).toLocaleTimeString();
+        break;
       case "progress": setProgress(d.percent, d.phase, d.tool); break;
       case "phase.started": setPhase(d.phase, "running"); setProgress(0, d.phase); break;
       case "phase.completed": setPhase(d.phase, "completed"); break;
@@ -149,9 +154,14 @@
       if (status === "completed") {
         setProgress(100, "complete");
       }
-      announce("Scan " + status + ".");
-      refreshResults();
-      refreshFindings();
+      if (typeof d.duration === "number") {
+        document.getElementById("scan-duration").textContent = Math.round(d.duration) + " s";
+      }
+      if (!endedBeforeLoad) {
+        announce("Scan " + status + ".");
+        refreshResults();
+        refreshFindings();
+      }
       if (socket) {
         socket.close();
       }

@@ -1,1 +1,1 @@
-"""Asset Management: the targets a tenant owns, proven by DNS, HTTP or an operator (tenants/scope.py uses them)."""
+"""Asset Management: what a tenant owns, proven by DNS, HTTP or an operator; tenants/scope.py reads it."""

@@ -13,8 +13,8 @@ from tenants.assets.services import asset_approve, asset_revoke
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    list_display = ("value", "kind", "tenant", "production", "verified_at", "verification_method", "verified_by",
-                    "last_error", "created_at")
+    list_display = ("value", "kind", "tenant", "production", "verified_at", "verification_method",
+                    "verified_by", "last_error", "created_at")
     list_filter = ("kind", "verification_method", "production", "tenant")
     search_fields = ("value", "name", "uuid")
     list_select_related = ("tenant",)

@@ -34,7 +34,7 @@ class Asset(TenantOwned):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    # Normalised by scans.targets: punycode names, compressed IPs, CIDR at its network address, canonical URLs.
+    # Normalised by scans.targets: punycode names, compressed IPs, CIDR at its network address, canonical URL.
     value = models.CharField(max_length=1000)  # bounded so the unique btree index entry always fits
     name = models.CharField(max_length=200, blank=True)
     # Seed 002's sqlmap advice: level > 3 / risk > 2 only on targets the tenant marked non-production.
@@ -50,7 +50,8 @@ class Asset(TenantOwned):
 
     class Meta:
         # The unique index also serves scope_check, which looks a tenant's assets up by kind and value.
-        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "value"], name="asset_tenant_kind_value")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "value"],
+                                               name="asset_tenant_kind_value")]
 
     @property
     def verified(self) -> bool:

@@ -41,7 +41,8 @@ def _normalised_url(value: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if parts.port not in (None, default):
         netloc += f":{parts.port}"
-    return f"{parts.scheme}://{netloc}{url_path_clean(parts.path)}"  # query and fragment say nothing of scope
+    path = url_path_clean(parts.path, decode=False)
+    return f"{parts.scheme}://{netloc}{path}"  # the query and fragment say nothing of scope
 
 
 def _normalised_image(value: str) -> str:
@@ -84,7 +85,8 @@ def asset_create(*, tenant_id: int, kind: str, value: str, name: str = "", produ
             return Asset.objects.create(tenant_id=tenant_id, kind=kind, value=normalised, name=name,
                                         production=production)
     except IntegrityError:
-        raise Conflict(f"this tenant already registered the {kind} asset {normalised}", field="value") from None
+        raise Conflict(f"this tenant already registered the {kind} asset {normalised}",
+                       field="value") from None
 
 
 def asset_update(*, tenant_id: int, asset_id: Any, name: str | None = None,
@@ -132,8 +134,8 @@ def _http_host(tenant_id: int, asset: Asset, host: str | None) -> str:
     network = ipaddress.ip_network(asset.value)
     limit = max_network_prefix(tenant_get(tenant_id=tenant_id).plan.slug, network.version)
     if network.prefixlen < limit:
-        raise ValidationFailed(f"{asset.value} is larger than a /{limit}: one host's file cannot prove a network "
-                               "that size; ask an operator to approve it", field="method")
+        raise ValidationFailed(f"{asset.value} is larger than a /{limit}: one host's file cannot prove a "
+                               "network that size; ask an operator to approve it", field="method")
     if not host:
         return network.network_address.compressed
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +32,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_HTTP_PORTS = {"https": 443, "http": 80}  # the schemes tried for domain, ip and cidr assets, in order
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
+DEFAULT_CA_FILE = ""  # "": the CA bundle httpx trusts by default; a path: an installation's own CA
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +145,15 @@ def connect_address(host: str) -> str:
 def _read_capped(response: httpx.Response) -> str:
     limit = int(_setting("LANTERN_VERIFY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))  # type: ignore[call-overload]
     body = bytearray()
-    for chunk in response.iter_bytes():
+    for chunk in response.iter_raw():  # undecoded: a compressed body cannot expand past the cap
         body.extend(chunk)
         if len(body) >= limit:
             break
     return bytes(body[:limit]).decode("utf-8", "replace")
 
 
-def _fetch(client: httpx.Client, *, host: str, address: str, scheme: str, port: int, token: str) -> CheckResult:
+def _fetch(client: httpx.Client, *, host: str, address: str, scheme: str, port: int,
+           token: str) -> CheckResult:
     """GET the well-known file from `address`, sending `host` as Host (and SNI); redirects are followed only
     while they stay on the same host."""
     path = WELL_KNOWN_PATH
@@ -158,18 +161,22 @@ def _fetch(client: httpx.Client, *, host: str, address: str, scheme: str, port: 
         shown = f"{scheme}://{_netloc(host, scheme, port)}{path}"
         extensions = {"sni_hostname": host} if scheme == "https" and not _is_address(host) else {}
         try:
-            with client.stream("GET", f"{scheme}://{_netloc(address, scheme, port)}{path}",
-                               headers={"Host": _netloc(host, scheme, port)}, extensions=extensions) as response:
+            url = f"{scheme}://{_netloc(address, scheme, port)}{path}"
+            headers = {"Host": _netloc(host, scheme, port)}
+            with client.stream("GET", url, headers=headers, extensions=extensions) as response:
                 if response.is_redirect:
                     location = urlsplit(urljoin(shown, response.headers.get("location", "")))
-                    if (location.hostname or "").lower() != host.lower() or location.scheme not in DEFAULT_PORTS:
-                        return CheckResult(False, f"{shown} redirects to another host; redirects must stay on {host}")
+                    same_host = (location.hostname or "").lower() == host.lower()
+                    if not same_host or location.scheme not in DEFAULT_PORTS:
+                        return CheckResult(False, f"{shown} redirects to another host; redirects must stay "
+                                                  f"on {host}")
                     scheme, port = location.scheme, location.port or DEFAULT_PORTS[location.scheme]
                     path = (location.path or "/") + (f"?{location.query}" if location.query else "")
                     continue
                 if response.status_code != 200:
                     return CheckResult(False, f"{shown} answered HTTP {response.status_code}",
-                                       definitive=response.status_code < 500)
+                                       definitive=response.status_code < 500
+                                       and response.status_code not in (408, 429))
                 body = _read_capped(response)
         except httpx.HTTPError as exc:
             return CheckResult(False, f"{shown} could not be fetched: {type(exc).__name__}: {exc}"[:500],
@@ -190,9 +197,12 @@ def http_file_check(*, host: str, token: str, origins: list[tuple[str, int]]) ->
         return CheckResult(False, str(exc)[:500], definitive=exc.definitive)
     failures: list[CheckResult] = []
     timeout = httpx.Timeout(_timeout_s())
+    ca_file = str(_setting("LANTERN_VERIFY_CA_FILE", DEFAULT_CA_FILE))
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
     # trust_env=False: no proxy from the environment may carry the request somewhere else.
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
-                      headers={"User-Agent": "Lantern-Verification/1", "Accept": "text/plain"}) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify,
+                      headers={"User-Agent": "Lantern-Verification/1", "Accept": "text/plain",
+                               "Accept-Encoding": "identity"}) as client:
         for scheme, port in origins:
             result = _fetch(client, host=host, address=address, scheme=scheme, port=port, token=token)
             if result.ok:

@@ -98,7 +98,7 @@ def test_the_original_example_targets_are_refused_by_the_loopback_policy_with_42
 
 
 @pytest.mark.parametrize("target, queued", [("127.0.0.1", "127.0.0.1/32"), ("::1", "::1/128"),
-                                            ("127.0.0.9/8", "127.0.0.0/8")])
+                                            ("127.0.0.9/24", "127.0.0.0/24")])
 def test_a_single_ip_becomes_a_32_or_128_range(oem_partner, target, queued):
     assert_queued(submit(oem_partner, type="ip_range", target=target), target=queued, type_="ip_range")
 

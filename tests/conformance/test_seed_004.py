@@ -73,8 +73,11 @@ def test_the_original_example_targets_are_refused_with_422(bearer, example):
     assert Scan.objects.count() == 0
 
 
-def test_the_custom_profile_example(bearer):
-    scan = started(start(bearer, **{**CUSTOM_EXAMPLE, "target": "127.0.0.0/16"}))
+def test_the_custom_profile_example(db):
+    # the example scans a /16: the Enterprise plan's largest network (Professional stops at /20)
+    enterprise = APIClient()
+    enterprise.credentials(HTTP_AUTHORIZATION=f"Bearer {make_tenant('netrecon-ent', plan='enterprise').key}")
+    scan = started(start(enterprise, **{**CUSTOM_EXAMPLE, "target": "127.0.0.0/16"}))
     options = nmap_options(scan)
     assert options["ports"] == "22,80,443,3389,8080,8443" and options["maxParallelism"] == 20
     assert options["serviceDetection"] is True and scan.timeout_s == 5

@@ -73,12 +73,15 @@ MATRIX = [
     ("url", "https://app.acme.example/shop", "dns", "https://APP.acme.example:443/shop/x", None, True),
     ("url", "https://app.acme.example/shop", "dns", "https://app.acme.example/shopping", None, False),
     ("url", "https://app.acme.example/shop", "dns", "https://app.acme.example/shop/../admin", None, False),
-    ("url", "https://app.acme.example/shop", "dns", "https://app.acme.example/shop/%2e%2e/admin", None, False),
+    ("url", "https://app.acme.example/shop", "dns", "https://app.acme.example/shop/%2e%2e/admin", None,
+     False),
     ("url", "https://app.acme.example/shop", "dns", "http://app.acme.example/shop", None, False),
     ("url", "https://app.acme.example/shop", "dns", "https://app.acme.example:8443/shop", None, False),
     ("url", "https://app.acme.example/shop", "dns", "https://app.acme.example/", None, False),
     ("url", "https://app.acme.example/shop", "dns", "app.acme.example", None, False),
     ("url", "https://app.acme.example/", "dns", "https://app.acme.example/anything/at/all", None, True),
+    ("url", "https://app.acme.example/a%3Fb", "dns", "https://app.acme.example/a%3fb/c", None, True),
+    ("url", "https://app.acme.example/a%3Fb", "dns", "https://app.acme.example/a/c", None, False),
     ("image", "registry.example.com/team", "operator", "registry.example.com/team/app:1.0", None, True),
     ("image", "registry.example.com/team", "operator", "registry.example.com/team/sub/app@sha256:" + "a" * 64,
      None, True),
@@ -103,8 +106,8 @@ def test_an_unverified_asset_is_refused_with_a_message_naming_target_and_kinds(t
     with pytest.raises(Forbidden) as refused:
         scope_check(tenant_id=tenant_a.tenant_id, target=parse_target("10.0.0.9"))
     assert refused.value.message == (
-        "target '10.0.0.9' is outside this tenant's verified assets; register and verify an ip or a cidr asset "
-        "that covers it (asset 10.0.0.0/24 covers it but is not verified yet)")
+        "target '10.0.0.9' is outside this tenant's verified assets; register and verify an ip or a cidr "
+        "asset that covers it (asset 10.0.0.0/24 covers it but is not verified yet)")
     assert refused.value.field == "target" and refused.value.status_code == 403
     assert refused.value.details == {"target": "10.0.0.9", "covering_kinds": ["ip", "cidr"],
                                      "unverified_assets": [str(asset.uuid)]}
@@ -136,7 +139,8 @@ def test_a_domain_proven_by_http_says_dns_would_cover_its_subdomains(tenant_a):
     ("startup", "2001:db8::/120", "2001:db8::/119"),
     ("enterprise", "2001:db8::/112", "2001:db8::/111"),
 ])
-def test_the_network_size_limit_of_each_plan_always_applies(settings, db, scope_enforced, plan, allowed, refused):
+def test_the_network_size_limit_of_each_plan_always_applies(settings, db, scope_enforced, plan, allowed,
+                                                            refused):
     settings.LANTERN_SCOPE_ENFORCED = scope_enforced
     tenant = make_tenant(f"{plan}-co", plan=plan)
     network_size_check(tenant_id=tenant.tenant_id, target=parse_target(allowed))

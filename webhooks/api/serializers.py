@@ -35,7 +35,7 @@ class SecretRotateInput(serializers.Serializer):
 
 
 class PageQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     per_page = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 

@@ -49,4 +49,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(LANTERN_RECONCILE_S),
         "options": {"expires": max(1, LANTERN_RECONCILE_S - 1)},
     },
+    "webhooks-reap": {
+        "task": "webhooks.tasks.webhook_deliveries_reap_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -58,3 +58,12 @@ LANTERN_IMPORT_MAX_BYTES = env_int("LANTERN_IMPORT_MAX_BYTES", 200 * 1024 * 1024
 # Scope: a target must lie within the tenant's verified assets (tenants/scope.py). On in production; the
 # development and test settings keep the loopback-only policy and turn scope on in the tests that cover it.
 LANTERN_SCOPE_ENFORCED = env_bool("LANTERN_SCOPE_ENFORCED", True)
+
+# The largest network a plan may scan at once (IPv6 gets the same number of addresses).
+LANTERN_MAX_NETWORK_PREFIX = {"startup": 24, "professional": 20, "enterprise": 16}
+# Asset ownership checks: DNS servers ("addr" or "addr:port"; empty: the system resolver), ports, limits.
+LANTERN_VERIFY_DNS_SERVERS = env_list("LANTERN_VERIFY_DNS_SERVERS", [])
+LANTERN_VERIFY_HTTP_PORTS = {"https": 443, "http": 80}
+LANTERN_VERIFY_TIMEOUT_S = float(env_str("LANTERN_VERIFY_TIMEOUT_S", "5"))
+LANTERN_VERIFY_MAX_BODY_BYTES = env_int("LANTERN_VERIFY_MAX_BODY_BYTES", 16384)
+LANTERN_VERIFY_CA_FILE = env_str("LANTERN_VERIFY_CA_FILE", "")

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tenants.models import Membership
-from tests.conftest import TenantKey, client_for, make_tenant, tenant_a, tenant_b  # noqa: F401
+from tests.conftest import TenantKey, tenant_a, tenant_b  # noqa: F401  (fixtures)
 
 PASSWORD = "pw-console-123"
 

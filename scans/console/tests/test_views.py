@@ -14,6 +14,7 @@ from scans.imports import scan_import
 from scans.models import Scan
 from scans.schedules import schedule_create
 from scans.services import ScanRequest, scan_create
+from tenants.models import Membership
 
 pytestmark = pytest.mark.urls("tests.browser.urls")
 NUCLEI_LOG4SHELL = Path(__file__).resolve().parents[3] / "engines/nuclei/tests/fixtures/scb_log4shell.jsonl"
@@ -158,8 +159,6 @@ def test_the_schedules_page_lists_schedules_with_their_next_run(ops, tenant_a):
 
 def test_a_member_of_two_tenants_switches_between_them(ops, tenant_a, tenant_b):
     member_b = member("ops-b", tenant_b)
-    from tenants.models import Membership
-
     Membership.objects.create(user=ops, tenant_id=tenant_b.tenant_id, role="viewer")
     scan_b = imported(tenant_b)
     client = logged_in(ops)

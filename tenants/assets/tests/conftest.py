@@ -3,7 +3,7 @@
 import pytest
 from django.urls import Resolver404, resolve
 
-from tenants.assets.tests.loopback import dns_server, loopback_only, web_server  # noqa: F401
+from tenants.assets.tests.loopback import dns_server, loopback_only, tls_web_server, web_server  # noqa: F401
 from tests.conftest import client_for, tenant_a, tenant_b  # noqa: F401
 
 

@@ -32,6 +32,7 @@ def snapshot(asset: Asset) -> tuple:
     ("url", "HTTPS://App.Example.com:443/a/./b/../c?x=1#frag", "https://app.example.com/a/c"),
     ("url", "http://owned.lantern.test:8080", "http://owned.lantern.test:8080/"),
     ("url", "https://münchen.example/app/", "https://xn--mnchen-3ya.example/app/"),
+    ("url", "https://app.example.com/a%3Fb/../c%20d", "https://app.example.com/c%20d"),
     ("image", "Registry.Example.com/Team/", "registry.example.com/team"),
     ("image", "registry.example.com:5000", "registry.example.com:5000"),
 ])
@@ -52,7 +53,8 @@ def test_the_challenge_says_what_to_publish_for_each_method(client_for, tenant_a
     client = client_for(tenant_a)
     domain = register(client, kind="domain", value="acme.example").json()["challenge"]
     assert domain["methods"] == ["dns", "http"]
-    assert domain["dns"] == {"name": "_lantern-challenge.acme.example", "type": "TXT", "value": domain["token"]}
+    assert domain["dns"] == {"name": "_lantern-challenge.acme.example", "type": "TXT",
+                             "value": domain["token"]}
     assert domain["http"] == {"urls": ["https://acme.example/.well-known/lantern-verification.txt",
                                        "http://acme.example/.well-known/lantern-verification.txt"],
                               "content": domain["token"]}
@@ -83,7 +85,8 @@ def test_the_challenge_says_what_to_publish_for_each_method(client_for, tenant_a
     ({"kind": "domain"}, "value", "required"),
     ({"kind": "domain", "value": "example.com", "production": "maybe"}, "production", "valid boolean"),
 ])
-def test_invalid_assets_are_400_naming_the_field_and_nothing_is_stored(client_for, tenant_a, body, field, fragment):
+def test_invalid_assets_are_400_naming_the_field_and_nothing_is_stored(client_for, tenant_a, body, field,
+                                                                        fragment):
     response = register(client_for(tenant_a), **body)
     assert response.status_code == 400, response.json()
     error = response.json()["error"]

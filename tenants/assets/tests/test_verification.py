@@ -92,6 +92,20 @@ def test_the_well_known_file_verifies_a_domain_through_its_pinned_address(client
     assert web_server.hosts == [f"{OWNED_NAME}:{web_server.port}"]  # the name went in Host, not to a resolver
 
 
+def test_https_checks_the_certificate_of_the_name_sent_by_sni(client_for, tenant_a, domain, tls_web_server,
+                                                              settings):
+    tls_web_server.put(WELL_KNOWN_PATH, domain.token)
+    untrusted = verify(client_for(tenant_a), domain, method="http")
+    assert untrusted.status_code == 422
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.json()["error"]["message"]
+    assert tls_web_server.hosts == []  # nothing was asked of a server whose certificate failed
+    settings.LANTERN_VERIFY_CA_FILE = tls_web_server.ca_file
+    trusted = verify(client_for(tenant_a), domain, method="http")
+    assert trusted.status_code == 200 and trusted.json()["verified"] is True
+    assert tls_web_server.sni_names == [OWNED_NAME, OWNED_NAME]
+    assert tls_web_server.hosts == [f"{OWNED_NAME}:{tls_web_server.port}"]
+
+
 def test_the_well_known_file_verifies_an_ip_and_a_url_on_its_origin(client_for, tenant_a, web_server):
     ip = asset_create(tenant_id=tenant_a.tenant_id, kind="ip", value="127.0.0.1")
     url = asset_create(tenant_id=tenant_a.tenant_id, kind="url",
@@ -124,8 +138,8 @@ def test_a_cidr_is_verified_on_its_network_address_or_a_named_host(client_for, t
     ("image", "registry.example.com/team", {"method": "http"}, "method", "only by an operator"),
     ("domain", OWNED_NAME, {"method": "operator"}, "method", "valid choice"),
 ])
-def test_methods_that_do_not_apply_are_400_and_nothing_is_checked(client_for, tenant_a, web_server, kind, value,
-                                                                  body, field, fragment):
+def test_methods_that_do_not_apply_are_400_and_nothing_is_checked(client_for, tenant_a, web_server, kind,
+                                                                  value, body, field, fragment):
     asset = asset_create(tenant_id=tenant_a.tenant_id, kind=kind, value=value)
     web_server.put(WELL_KNOWN_PATH, asset.token)
     response = verify(client_for(tenant_a), asset, **body)
@@ -172,14 +186,16 @@ def test_a_web_server_that_is_down_fails_without_revoking(client_for, tenant_a, 
     assert verify(client_for(tenant_a), domain, method="http").status_code == 200
     settings.LANTERN_VERIFY_HTTP_PORTS = {"http": closed_port()}
     response = verify(client_for(tenant_a), domain, method="http")
-    assert response.status_code == 422 and "could not be fetched: ConnectError" in response.json()["error"]["message"]
+    assert response.status_code == 422
+    assert "could not be fetched: ConnectError" in response.json()["error"]["message"]
     assert response.json()["error"]["details"]["definitive"] is False
     assert reload(domain).verified and domain.verification_method == "http"
 
 
 @pytest.mark.parametrize("kind, value", [("ip", "10.0.0.1"), ("domain", "unpinned.example.com"),
                                          ("ip", "169.254.169.254")])
-def test_hosts_outside_the_installation_policy_are_never_contacted(client_for, tenant_a, web_server, kind, value):
+def test_hosts_outside_the_installation_policy_are_never_contacted(client_for, tenant_a, web_server, kind,
+                                                                   value):
     asset = asset_create(tenant_id=tenant_a.tenant_id, kind=kind, value=value)
     response = verify(client_for(tenant_a), asset, method="http")
     assert response.status_code == 422
