@@ -28,6 +28,7 @@ up: install tools migrate
 	  exec .venv/bin/python scripts/run_stack.py
 
 test: install tools services
+	@bash scripts/install-test-tools.sh
 	@$(RUN) bash scripts/test.sh $(ARGS)
 
 bench: install tools migrate

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from tenants.api_views import WsTokenApi
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.metrics_view import metrics
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/console/", permanent=False)),
+    path("console/", include("scans.console.urls")),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # The seed surfaces first: the native `scans/<scan_id>` would read seed 004's `scans/start` as an id.

@@ -7,7 +7,6 @@ from findings.compliance.tables import framework
 from findings.models import Finding
 from findings.tests.factories import ingest, make_scan, make_service, record
 
-pytestmark = pytest.mark.urls("findings.tests.urls")
 
 
 def statuses(body):

@@ -8,7 +8,6 @@ from django.utils import timezone
 from findings.diff.selectors import scan_diff, scan_previous
 from findings.tests.factories import ingest, make_scan, make_service, record
 
-pytestmark = pytest.mark.urls("findings.tests.urls")
 
 
 def days_ago(days):

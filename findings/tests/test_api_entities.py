@@ -5,7 +5,6 @@ import pytest
 from findings.entities.selectors import scan_entities
 from findings.tests.factories import make_certificate, make_scan, make_service
 
-pytestmark = pytest.mark.urls("findings.tests.urls")
 
 
 def test_entities_and_associations(client_for, tenant_a):

@@ -15,7 +15,6 @@ from findings.exports import safe_cell
 from findings.models import Finding
 from findings.tests.factories import ingest, make_scan, record
 
-pytestmark = pytest.mark.urls("findings.tests.urls")
 SCHEMA = json.loads((Path(__file__).parent / "sarif" / "sarif-2.1.0-subset.schema.json").read_text())
 
 

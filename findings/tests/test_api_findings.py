@@ -12,7 +12,6 @@ from findings.models import Finding, FindingStatusChange
 from findings.tests.factories import ingest, make_scan, record
 from tests.conftest import make_tenant
 
-pytestmark = pytest.mark.urls("findings.tests.urls")
 FINDINGS = "/api/v1/findings"
 
 

@@ -29,7 +29,7 @@ def console_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
     """A running stack whose daphne serves the console; stopped after the module."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
     with django_db_blocker.unblock():
-        env = stack_env(DJANGO_SETTINGS_MODULE="tests.browser.settings")
+        env = stack_env()
     env.pop(ASYNC_UNSAFE, None)
     stack = Stack(env, tmp_path_factory.mktemp("console-stack")).start()
     try:

@@ -42,12 +42,6 @@ def project_routes_surfaces() -> list[str]:
     return wrong
 
 
-@pytest.fixture(autouse=True)
-def surfaces_routed(settings):
-    if project_routes_surfaces():
-        settings.ROOT_URLCONF = "tests.conformance.urls"
-
-
 @pytest.fixture
 def oem_partner(db) -> TenantKey:
     """A tenant with OEM access (unlimited credits) and an admin key that also holds the oem scope."""

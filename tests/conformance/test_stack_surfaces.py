@@ -17,9 +17,7 @@ import pytest
 
 from engines.testing.tls import self_signed_certificate, tls_server
 from tenants.services import tenant_set_oem
-from tests.conformance.conftest import project_routes_surfaces
 from tests.conftest import make_tenant
-from tests.stack import conftest as stack_conftest
 from tests.stack.conftest import live_stack  # noqa: F401  (the fixture, used by `stack`)
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
@@ -30,19 +28,7 @@ INGEST_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture(scope="module")
-def surfaces_settings() -> Iterator[None]:
-    """live_stack starts its processes with config.settings.test; while config/urls.py does not route the
-    surfaces, point them at tests/conformance/stack_settings.py instead (which only adds the routes)."""
-    original = stack_conftest.stack_env
-    if project_routes_surfaces():
-        stack_conftest.stack_env = lambda: {**original(),
-                                            "DJANGO_SETTINGS_MODULE": "tests.conformance.stack_settings"}
-    yield
-    stack_conftest.stack_env = original
-
-
-@pytest.fixture(scope="module")
-def stack(surfaces_settings, live_stack):  # noqa: F811
+def stack(live_stack):  # noqa: F811
     return live_stack
 
 

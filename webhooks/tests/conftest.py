@@ -24,7 +24,6 @@ def webhook_settings(settings):
     settings.LANTERN_WEBHOOK_BACKOFF_BASE_S = 0.05
     settings.LANTERN_WEBHOOK_CONNECT_TIMEOUT_S = 1.0
     settings.LANTERN_WEBHOOK_READ_TIMEOUT_S = 1.0
-    settings.ROOT_URLCONF = "webhooks.tests.urls"
     return settings
 
 

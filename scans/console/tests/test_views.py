@@ -16,7 +16,6 @@ from scans.schedules import schedule_create
 from scans.services import ScanRequest, scan_create
 from tenants.models import Membership
 
-pytestmark = pytest.mark.urls("tests.browser.urls")
 NUCLEI_LOG4SHELL = Path(__file__).resolve().parents[3] / "engines/nuclei/tests/fixtures/scb_log4shell.jsonl"
 
 

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# What only the test suite needs on top of `make up`: Debian's Chromium for the console's browser tests
+# (driven by Playwright's Python package with executable_path=/usr/bin/chromium; no browser download).
+source "$(dirname "$0")/lib.sh"
+apt_install chromium
