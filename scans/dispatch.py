@@ -19,20 +19,25 @@ from scans.models import ScanStatus
 _TENANT_LOCK_SPACE = 0x4C414E  # "LAN": keeps our advisory locks apart from anyone else's
 _DESTINATION_LOCK_SPACE = 0x4C4144
 
-# Only the first few queued scans of each tenant (by priority, then age) are candidates: that keeps the
-# fair-share ordering below from sorting the whole backlog on every claim, while HEAD_DEPTH > the number of
-# workers claiming at once keeps a tenant's next scan in view when its first is locked by another claimer.
+# Only the first few queued scans of each tenant (by priority, then age) are candidates, read per tenant
+# straight from the partial index (LATERAL ... LIMIT): the fair-share ordering below then sorts a few rows
+# per tenant instead of the whole backlog, while HEAD_DEPTH > the number of workers claiming at once keeps
+# a tenant's next scan in view when its first is locked by another claimer.
 # The CTEs are MATERIALIZED: each is computed once per claim whatever the planner believes about row counts
 # (after a burst of submissions, stale statistics made it re-run the window per queued row: seconds a claim).
 HEAD_DEPTH = 8
 _CANDIDATE = """
 WITH heads AS MATERIALIZED (
-    SELECT id FROM (
-        SELECT q.id, row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.priority DESC, q.created_at) AS rank
-        FROM scans_scan q
-        WHERE q.status = 'queued' AND q.queue = %(queue)s
-          AND NOT (q.tenant_id = ANY(%(skip_tenants)s)) AND NOT (q.destination = ANY(%(skip_destinations)s))
-    ) ranked WHERE rank <= %(depth)s
+    SELECT h.id
+    FROM tenants_tenant t  -- one index probe per tenant: far fewer tenants than queued scans
+    CROSS JOIN LATERAL (
+        SELECT q.id FROM scans_scan q
+        WHERE q.tenant_id = t.id AND q.status = 'queued' AND q.queue = %(queue)s
+          AND NOT (q.destination = ANY(%(skip_destinations)s))
+        ORDER BY q.priority DESC, q.created_at
+        LIMIT %(depth)s
+    ) h
+    WHERE t.is_active AND NOT (t.id = ANY(%(skip_tenants)s))
 ), running AS MATERIALIZED (
     SELECT tenant_id, count(*) AS n FROM scans_scan WHERE status = 'running' GROUP BY tenant_id
 ), busy AS MATERIALIZED (

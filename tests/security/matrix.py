@@ -4,9 +4,10 @@ secrets (ids and strings that must never reach another tenant) and a full snapsh
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -76,6 +77,68 @@ def api_routes() -> list[Route]:
     return [route for route in all_routes() if route.is_api]
 
 
+# --- the object routes and how to call them ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One way to call a route: a method, its query and its body."""
+
+    method: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    owner_probe: bool = True  # False: the owner's call would reach the network (asset verification)
+
+    def label(self) -> str:
+        suffix = "&".join(f"{key}={value}" for key, value in self.query.items())
+        return self.method + (f"?{suffix}" if suffix else "")
+
+
+# Every route with a path parameter -> every call to make. The methods of an API route must be exactly the
+# keys of its view's required_scopes (test_the_matrix_covers_every_method_of_each_route).
+OBJECT_ROUTES: dict[str, list[Call]] = {
+    # seed 002 (multi-engine)
+    "scan-api/api/v1/scans/<str:scan_id>": [Call("GET")],
+    "scan-api/api/v1/scans/<str:scan_id>/cancel": [Call("POST", body={})],
+    # seed 004 (network)
+    "api/v1/scans/<str:scan_id>/stop": [Call("POST", body={})],
+    # native (seed 003)
+    "api/v1/scans/schedules/<str:schedule_id>": [Call("GET"), Call("DELETE")],
+    "api/v1/scans/schedules/<str:schedule_id>/pause": [Call("POST", body={})],
+    "api/v1/scans/schedules/<str:schedule_id>/resume": [Call("POST", body={})],
+    "api/v1/scans/<str:scan_id>": [Call("GET"), Call("DELETE")],
+    "api/v1/scans/<str:scan_id>/result": [Call("GET")],
+    "api/v1/findings/<str:finding_id>": [Call("GET"), Call("PATCH", body={"status": "resolved", "note": "x"})],
+    "api/v1/scans/<str:scan_id>/findings": [Call("GET")],
+    "api/v1/scans/<str:scan_id>/compliance": [Call("GET", {"framework": "soc2"}),
+                                              Call("GET", {"framework": "pci-dss"})],
+    "api/v1/scans/<str:scan_id>/export": [Call("GET", {"format": "sarif"}), Call("GET", {"format": "csv"}),
+                                          Call("GET", {"format": "json"})],
+    "api/v1/scans/<str:scan_id>/diff": [Call("GET")],
+    "api/v1/scans/<str:scan_id>/entities": [Call("GET")],
+    "api/v1/webhooks/<str:endpoint_id>": [
+        Call("GET"), Call("PATCH", body={"url": "http://127.0.0.1:9/acme", "is_active": False}), Call("DELETE")],
+    "api/v1/webhooks/<str:endpoint_id>/ping": [Call("POST", body={})],
+    "api/v1/webhooks/<str:endpoint_id>/rotate-secret": [Call("POST", body={})],
+    "api/v1/webhooks/<str:endpoint_id>/deliveries": [Call("GET")],
+    "api/v1/assets/<str:asset_id>": [Call("GET"), Call("PATCH", body={"name": "acme", "production": False}),
+                                     Call("DELETE")],
+    "api/v1/assets/<str:asset_id>/verify": [Call("POST", body={"method": "dns"}, owner_probe=False)],
+    # console (session of a member)
+    "console/scans/<uuid:scan_id>/": [Call("GET"), Call("GET", {"partial": "findings"}),
+                                      Call("GET", {"partial": "results"}),
+                                      Call("GET", {"partial": "compliance", "framework": "soc2"})],
+}
+
+
+def send(client, call: Call, url: str):
+    if call.query:
+        url = f"{url}?" + "&".join(f"{key}={value}" for key, value in call.query.items())
+    if call.body is None:
+        return client.generic(call.method, url)
+    return client.generic(call.method, url, data=json.dumps(call.body), content_type="application/json")
+
+
 # --- a tenant's world ------------------------------------------------------------------------------------
 
 
@@ -104,19 +167,19 @@ class World:
                 str(self.asset.token)]
 
 
-def build_world(tenant_id: int, marker: str) -> World:
+def build_world(tenant_id: int, marker: str, target: str = "127.0.0.1") -> World:
     """Objects of every kind for this tenant, made through the services (the finding through the real
     ingest). `marker` goes into names, titles, URLs and asset values so that a leak is findable."""
     scan = scan_create(tenant_id=tenant_id, api_key_pk=None,
-                       request=ScanRequest(target="127.0.0.1", engine="nmap", name=f"{marker}-scan",
+                       request=ScanRequest(target=target, engine="nmap", name=f"{marker}-scan",
                                            tags=(f"{marker}-tag",)))
     oem_scan = scan_create(tenant_id=tenant_id, api_key_pk=None,
-                           request=ScanRequest(target="127.0.0.1", engine="nmap", name=f"{marker}-oem",
+                           request=ScanRequest(target=target, engine="nmap", name=f"{marker}-oem",
                                                surface="oem"))
-    ingest(scan, record(f"{marker}-rule", title=f"{marker}-finding-title"))
-    finding = Finding.objects.get(tenant_id=tenant_id, scan=scan)
+    ingest(scan, record(f"{marker}-rule", title=f"{marker}-finding-title", host=target))
+    finding = Finding.objects.get(tenant_id=tenant_id, rule_id=f"{marker}-rule")
     schedule = schedule_create(tenant_id=tenant_id, api_key_pk=None,
-                               request=ScanRequest(target="127.0.0.1", engine="nmap", name=f"{marker}-sched"),
+                               request=ScanRequest(target=target, engine="nmap", name=f"{marker}-sched"),
                                frequency="daily", day_of_week=None, day_of_month=None, hour=3)
     endpoint = endpoint_create(tenant_id=tenant_id, url=f"http://127.0.0.1:9/{marker}-hook",
                                events=["scan.completed"], description=f"{marker}-endpoint").endpoint
@@ -143,6 +206,13 @@ def snapshot(tenant_id: int) -> dict[str, Any]:
 def counts() -> dict[str, int]:
     """Rows of every table a hostile request must not add to, across all tenants."""
     return {model.__name__: model.objects.count() for model in SNAPSHOT_MODELS}
+
+
+def content(response) -> str:
+    """The body as text, streamed (exports) or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
 
 
 def leaked(body: str, secrets: list[str]) -> list[str]:
