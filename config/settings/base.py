@@ -124,9 +124,12 @@ SPECTACULAR_SETTINGS = {
 from config.settings.parts.celery import *  # noqa: E402,F401,F403  (settings fragments, by design)
 
 # --- Channels -----------------------------------------------------------------------------------------
+# Pub/sub layer: a group message is published once and fanned out inside each daphne process, instead of
+# one Redis list push per connected client (the events are stored first, so nothing relies on the layer
+# keeping messages: a client that was away replays them by sequence number).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "lantern:ch"},
     }
 }
