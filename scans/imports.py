@@ -34,6 +34,9 @@ def _records(engine: str, path: Path) -> list[Record]:
         raise ValidationFailed(f"the file is not a valid {engine} report: {exc}", field="file") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed(f"the file is not a valid {engine} report: {exc}", field="file") from None
+    except RecursionError:
+        raise ValidationFailed(f"the file is not a valid {engine} report: it nests too deeply",
+                               field="file") from None
 
 
 def _target_from(records: list[Record]) -> str:

@@ -57,6 +57,9 @@ def _normalised_image(value: str) -> str:
     return text if registry_with_port else image_repository(text)
 
 
+MAX_ASSET_PREFIX = {4: 8, 6: 32}  # the widest network one organisation can plausibly hold
+
+
 def asset_value_normalise(*, kind: str, value: str) -> str:
     """The canonical form of an asset value (scans.targets rules: punycode names, compressed addresses,
     CIDR at its network address). Raises ValidationFailed naming `value`. Writes nothing."""
@@ -73,6 +76,13 @@ def asset_value_normalise(*, kind: str, value: str) -> str:
         raise ValidationFailed(str(exc), field="value") from None
     if len(normalised) > MAX_VALUE_CHARS:
         raise ValidationFailed(f"value is longer than {MAX_VALUE_CHARS} characters", field="value")
+    if kind == Asset.Kind.CIDR:
+        network = ipaddress.ip_network(normalised)
+        widest = MAX_ASSET_PREFIX[network.version]
+        if network.prefixlen < widest:
+            # no tenant owns a /7 or the whole address space; approving one would put the internet in scope
+            raise ValidationFailed(f"a cidr asset may be at most a /{widest} (IPv{network.version}), not "
+                                   f"{normalised}", field="value")
     return normalised
 
 
