@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 EVENT_TYPES = (
     "scan.queued", "scan.started", "phase.started", "phase.completed", "phase.skipped", "progress",
     "host_found", "port_found", "finding_found", "vulnerability.critical", "scan.completed", "scan.failed",
-    "scan.cancelled",
+    "scan.cancelled", "scan.diff",
 )
 
 

@@ -73,6 +73,11 @@ def _execute(scan: Scan) -> str:
                  payload={"attempt": scan.attempts, "worker": scan.worker})
     try:
         for phase in scan.plan:
+            # A scan re-queued after its worker died resumes after its last completed phase: what those
+            # phases stored is already in the database (every write is an upsert).
+            if phase["phase"] in scan.phases_completed or phase["phase"] in scan.phases_skipped:
+                state.step_index += len(phase["steps"])
+                continue
             _run_phase(state, phase)
     except EngineCancelled as exc:
         return _finish(state, ScanStatus.CANCELLED, str(exc))
@@ -251,4 +256,21 @@ def _finish(state: _RunState, status: str, reason: str) -> str:
         summary["reason"] = reason
     event_type = {"completed": "scan.completed", "failed": "scan.failed", "cancelled": "scan.cancelled"}[status]
     event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type=event_type, payload=summary)
+    if status == ScanStatus.COMPLETED and scan.surface == "schedule":
+        _announce_diff(scan)
     return status
+
+
+def _announce_diff(scan: Scan) -> None:
+    """Every scheduled run carries its diff against the previous run of the same target and plan: stored
+    on the scan and announced as a scan.diff event (which webhooks can subscribe to)."""
+    from findings.diff.selectors import scan_diff
+
+    diff = scan_diff(tenant_id=scan.tenant_id, scan=scan)
+    summary = {"against": str(diff.against.pk) if diff.against else None, "new": len(diff.new),
+               "reopened": len(diff.reopened), "fixed": len(diff.fixed), "unchanged": len(diff.unchanged),
+               "ports_opened": [f"{p.host}:{p.port}/{p.protocol}" for p in diff.ports_opened][:100],
+               "ports_closed": [f"{p.host}:{p.port}/{p.protocol}" for p in diff.ports_closed][:100]}
+    scan.refresh_from_db(fields=["extra"])
+    Scan.objects.filter(pk=scan.pk).update(extra={**scan.extra, "diff": summary})
+    event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="scan.diff", payload=summary)

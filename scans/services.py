@@ -277,7 +277,8 @@ def scan_slots_offer(*, count: int, queue: str = "scans") -> None:
 
 def scans_reconcile(*, now=None) -> dict[str, int]:
     """Recover from lost workers and lost broker messages. A running scan whose heartbeat is older than
-    LANTERN_SCAN_STALE_S goes back to queued (or fails after LANTERN_SCAN_MAX_ATTEMPTS attempts); then
+    LANTERN_SCAN_STALE_S goes back to queued, keeping its completed phases so that the next worker resumes
+    after them (or fails after LANTERN_SCAN_MAX_ATTEMPTS attempts); then
     tokens are topped up so every eligible queued scan has one. Idempotent."""
     from scans.dispatch import scans_eligible_count
 
@@ -289,8 +290,7 @@ def scans_reconcile(*, now=None) -> dict[str, int]:
         if scan.attempts < settings.LANTERN_SCAN_MAX_ATTEMPTS:
             changed = Scan.objects.filter(pk=scan.pk, status=ScanStatus.RUNNING,
                                           heartbeat_at__lt=stale_before).update(
-                status=ScanStatus.QUEUED, progress=0, phase="", current_tool="", phases_completed=[],
-                worker="")
+                status=ScanStatus.QUEUED, phase="", current_tool="", worker="")
             requeued += changed
             if changed:
                 event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="scan.queued",
