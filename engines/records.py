@@ -7,6 +7,7 @@ nothing from Django, read no settings and touch no database: the scans and findi
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit, urlunsplit
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -152,6 +153,30 @@ class FindingRecord:
 
 
 Record = HostRecord | ServiceRecord | CertificateRecord | AssetRecord | FindingRecord
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_url(value: str) -> str:
+    """One spelling per resource, so the same URL gets one fingerprint whichever tool reported it:
+    lower-case scheme and host, no default port (nikto writes https://h:443/, others https://h/), "/" for an
+    empty path. A value that is not a URL is returned as it is (stripped)."""
+    value = value.strip()
+    if "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return value
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
 
 EVIDENCE_MAX_CHARS = 4000
 

@@ -54,17 +54,17 @@ from defusedxml import DefusedXmlException
 from engines.errors import ParseError
 from engines.records import (
     CertificateRecord,
+    clip,
     FindingRecord,
     HostRecord,
+    normalise_url,
     Record,
     ServiceRecord,
     Severity,
-    clip,
 )
 
 ENGINE = "nikto"
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _TLS_PORTS = frozenset({443, 8443})
 _CVE_RE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
 _CWE_LINK_RE = re.compile(r"cwe\.mitre\.org/data/definitions/(\d+)", re.IGNORECASE)
@@ -328,9 +328,9 @@ def _title(item: _Item) -> str:
 def _location(item: _Item, site: _Site) -> str:
     """The item's own link when nikto wrote one, else site URL plus item URI."""
     if item.link and "://:" not in item.link:
-        return _normalise_url(item.link)
+        return normalise_url(item.link)
     if "://" in item.uri:
-        return _normalise_url(item.uri)
+        return normalise_url(item.uri)
     host = site.hostname or site.ip
     if not host:
         return item.uri
@@ -338,19 +338,6 @@ def _location(item: _Item, site: _Site) -> str:
         host = f"[{host}]"
     port = f":{site.port}" if site.port is not None else ""
     uri = item.uri if item.uri.startswith("/") else f"/{item.uri}"
-    return _normalise_url(f"{site.scheme}://{host}{port}{uri}")
+    return normalise_url(f"{site.scheme}://{host}{port}{uri}")
 
 
-def _normalise_url(value: str) -> str:
-    """Lower-case scheme and host, drop the default port: nikto writes https://h:443/, others https://h/."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return value
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))

@@ -44,7 +44,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 from engines.errors import ParseError
-from engines.records import FindingRecord, HostRecord, Record, ServiceRecord, Severity, clip
+from engines.records import FindingRecord, HostRecord, Record, ServiceRecord, Severity, clip, normalise_url
 
 ENGINE = "nuclei"
 
@@ -216,7 +216,7 @@ def _finding(
         host="" if hostless else matched.host,
         port=None if hostless or kind == "dns" else port,
         protocol="" if hostless or kind == "dns" else "tcp",
-        location=clip(_normalise_location(location), 2000),
+        location=clip(normalise_url(location), 2000),
         cvss_score=cvss,
         cve_ids=_cve_ids(classification.get("cve-id"), template_id),
         cwe_ids=_cwe_ids(classification.get("cwe-id")),
@@ -285,21 +285,3 @@ def _extra(result: dict[str, Any], info: dict[str, Any]) -> dict[str, str]:
     return {key: clip(str(value)) for key, value in fields.items() if value}
 
 
-def _normalise_location(value: str) -> str:
-    """Normalise URLs so the same resource gets one fingerprint whichever tool or spelling reported it."""
-    value = value.strip()
-    if "://" not in value:
-        return value
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return value
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))

@@ -50,7 +50,7 @@ import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
 
 from engines.errors import ParseError
-from engines.records import FindingRecord, HostRecord, Record, ServiceRecord, Severity, clip
+from engines.records import FindingRecord, HostRecord, Record, ServiceRecord, Severity, clip, normalise_url
 
 ENGINE = "zap"
 
@@ -228,7 +228,7 @@ def _findings(alert: _Alert, site: _Site) -> Iterator[FindingRecord]:
     by_uri: dict[str, list[dict[str, str]]] = {}
     for instance in alert.instances or [_legacy_instance(alert.fields)]:
         uri = instance["uri"].strip() or f"{site.scheme}://{site.host}/"
-        by_uri.setdefault(_normalise_url(uri), []).append(instance)
+        by_uri.setdefault(normalise_url(uri), []).append(instance)
     for location, instances in by_uri.items():
         yield _finding(alert, site, location, instances)
 
@@ -326,16 +326,3 @@ def _plain(text: str) -> str:
     return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
-def _normalise_url(value: str) -> str:
-    """Lower-case scheme and host, drop the default port, empty path "/": one resource, one fingerprint."""
-    try:
-        parts = urlsplit(value.strip())
-        port = parts.port
-    except ValueError:
-        return value.strip()
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
