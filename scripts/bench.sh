@@ -19,8 +19,13 @@ out=var/bench/latest.md
     echo
     echo '```'
     start=$(date +%s)
-    DJANGO_SETTINGS_MODULE=config.settings.local timeout 1200 .venv/bin/python "$bench" 2>/dev/null \
-      | grep -v '^$' || echo "FAILED: $bench exited with $?"
+    errors=$(mktemp)
+    if ! DJANGO_SETTINGS_MODULE=config.settings.local timeout 1200 .venv/bin/python "$bench" 2>"$errors" \
+         | grep -v '^$'; then
+      echo "FAILED: $bench; the end of what it printed on stderr:"
+      grep -vE "SecurityWarning|superuser|--uid|User information|_warn_or_raise|^$" "$errors" | tail -5
+    fi
+    rm -f "$errors"
     echo "(wall time $(( $(date +%s) - start )) s)"
     echo '```'
     echo
