@@ -5,6 +5,7 @@ created to reach a terminal state and prints how many did. Bounded: 60 s of load
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -17,7 +18,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stack import bench_stack  # noqa: E402
 
-DURATION_S, CLIENTS, DRAIN_S = 60, 16, 180
+DURATION_S, CLIENTS, DRAIN_S = int(os.environ.get("LANTERN_LOAD_SECONDS", "60")), 16, 180
 TERMINAL = {"completed", "failed", "cancelled"}
 
 

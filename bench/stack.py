@@ -74,13 +74,16 @@ def bench_stack(*, worker_concurrency: int = 2, extra_env: dict[str, str] | None
         conn.execute("UPDATE tenants_tenant SET rate_limits = %s WHERE name = 'bench'",
                      [json.dumps({name: 10**9 for name in ("scan_create", "read", "write")})])
     port = free_port()
+    logs = ROOT / "var" / "bench" / "logs"  # the last run's server logs, for when a figure looks wrong
+    logs.mkdir(parents=True, exist_ok=True)
     processes = [
         subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,scans,webhooks",
                           "-c", str(worker_concurrency), "-l", "warning", "-n", f"bench-{port}@%h"],
-                         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL),
+                         cwd=ROOT, env=env, start_new_session=True, stdout=open(logs / "worker.log", "wb"),
+                         stderr=subprocess.STDOUT),
         subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                           "config.asgi:application"], cwd=ROOT, env=env, start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                         stdout=open(logs / "daphne.log", "wb"), stderr=subprocess.STDOUT),
     ]
     try:
         deadline = time.monotonic() + 60

@@ -5,6 +5,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("LANTERN_DB_POOL", "true")  # one pool shared by the request threads (config/env.py)
 django_asgi_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402

@@ -56,8 +56,13 @@ def env_secret(name: str, default: str | None = None) -> str:
     return default
 
 
-def database_from_url(url: str) -> dict[str, object]:
-    """Django DATABASES entry from postgres://user:pass@host:port/name (PostgreSQL only)."""
+def database_from_url(url: str, *, pool: bool = False) -> dict[str, object]:
+    """Django DATABASES entry from postgres://user:pass@host:port/name (PostgreSQL only).
+
+    pool=True (the ASGI server): one connection pool per process, shared by its threads. Under ASGI every
+    request runs in a thread of its own, and persistent per-thread connections pile up until PostgreSQL
+    refuses more ("too many clients", seen in the load test). Workers and commands keep plain persistent
+    connections: a pool does not survive Celery's fork (its threads stay in the parent)."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL, not {parts.scheme!r}")
@@ -68,6 +73,6 @@ def database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        **({"CONN_MAX_AGE": 0, "OPTIONS": {"pool": {"min_size": 1, "max_size": 8, "timeout": 10}}} if pool
+           else {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}),
     }

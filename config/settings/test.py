@@ -16,7 +16,8 @@ LANTERN_REQUIRE_LIVE_ENGINES = env_bool("LANTERN_REQUIRE_LIVE_ENGINES", False)
 LANTERN_WORKER_REPORT_S = env_int("LANTERN_WORKER_REPORT_S", 2)
 
 DATABASES["default"]["TEST"] = {"NAME": env_str("LANTERN_TEST_DB", "test_lantern")}
-# Keep connections short: the live worker and server in the tests share the test database.
+# Keep connections short in the test process: pytest-django drops the test database at the end, which a
+# connection held open here would block. (The daphne the tests start pools its own, as in production.)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 _TEST_REDIS = env_str("LANTERN_TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/9")
