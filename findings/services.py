@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from config.errors import Conflict, NotFound
 from engines.records import FindingRecord
-from findings.models import Finding, FindingStatus, FindingStatusChange
+from findings.models import Finding, FindingOccurrence, FindingStatus, FindingStatusChange
 from scans.models import Scan
 from scans.selectors import as_uuid
 
@@ -133,7 +134,19 @@ def findings_ingest(*, tenant_id: int, scan_id: str, records: Iterable[FindingRe
                 copy.write_row(_row(fingerprint, record))
         cursor.execute(_UPSERT, {"tenant": tenant_id, "scan": str(scan_id), "seen": seen_at,
                                  "actor": f"scan:{scan_id}"[:64]})
+        scan_finding_counts_refresh(tenant_id=tenant_id, scan_id=scan_id)
     return len(unique)
+
+
+def scan_finding_counts_refresh(*, tenant_id: int, scan_id: Any) -> dict[str, int]:
+    """Store the scan's findings per severity on the scan row (one GROUP BY over this scan's occurrences):
+    lists of scans then read five numbers per row instead of counting a million occurrences per page.
+    Writes Scan.finding_counts. Idempotent."""
+    rows = (FindingOccurrence.objects.filter(tenant_id=tenant_id, scan_id=scan_id).order_by()
+            .values_list("severity").annotate(n=Count("pk")))
+    counts = {severity: n for severity, n in rows}
+    Scan.objects.for_tenant(tenant_id).filter(pk=scan_id).update(finding_counts=counts)
+    return counts
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,8 @@ class Scan(TenantOwned):
     current_tool = models.CharField(max_length=32, blank=True)
     phases_completed = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     phases_skipped = models.JSONField(default=dict, blank=True)  # phase → reason
+    # findings per severity, kept by findings_ingest (lists show them without counting occurrences)
+    finding_counts = models.JSONField(default=dict, blank=True)
     hosts_found = models.PositiveIntegerField(default=0)
     ports_found = models.PositiveIntegerField(default=0)
     tags = ArrayField(models.CharField(max_length=64), default=list, blank=True)

@@ -6,25 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from config.errors import NotFound
-from findings.models import FindingOccurrence
 from scans.models import Certificate, Host, Priority, Scan, ScanEvent, ScanSchedule, ScheduleRun, Service
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-
-
-def _with_counts(queryset: QuerySet[Scan]) -> QuerySet[Scan]:
-    """Per-severity finding counts as correlated subqueries: evaluated for the rows of the page only (a
-    GROUP BY over the tenant's occurrences counted a million rows before the page was cut)."""
-    counts = {}
-    for severity in SEVERITIES:
-        per_scan = (FindingOccurrence.objects.filter(scan_id=OuterRef("pk"), severity=severity)
-                    .order_by().values("scan_id").annotate(n=Count("pk")).values("n"))
-        counts[f"{severity}_count"] = Coalesce(Subquery(per_scan, output_field=IntegerField()), Value(0))
-    return queryset.annotate(**counts)
 
 
 def as_uuid(value: Any) -> uuid.UUID | None:
@@ -37,7 +24,7 @@ def as_uuid(value: Any) -> uuid.UUID | None:
 
 def scan_get(*, tenant_id: int, scan_id: Any) -> Scan:
     scan_uuid = as_uuid(scan_id)
-    scan = _with_counts(Scan.objects.for_tenant(tenant_id)).filter(pk=scan_uuid).first() if scan_uuid else None
+    scan = Scan.objects.for_tenant(tenant_id).filter(pk=scan_uuid).first() if scan_uuid else None
     if scan is None:
         raise NotFound("Scan not found")
     return scan
@@ -58,7 +45,7 @@ def scan_list(*, tenant_id: int, status: str | None = None, target: str | None =
         queryset = queryset.filter(created_at__lte=created_to)
     if engine:
         queryset = queryset.filter(engine=engine)
-    return _with_counts(queryset).order_by("-created_at", "-pk")
+    return queryset.order_by("-created_at", "-pk")
 
 
 def scan_devices(*, tenant_id: int, scan: Scan) -> list[Host]:

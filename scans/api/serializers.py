@@ -69,7 +69,8 @@ class ScanListQuery(serializers.Serializer):
 
 
 def _counts(scan: Scan) -> dict[str, int]:
-    counts = {f"{s}_count": getattr(scan, f"{s}_count", 0) for s in ("critical", "high", "medium", "low", "info")}
+    stored = scan.finding_counts or {}
+    counts = {f"{s}_count": stored.get(s, 0) for s in ("critical", "high", "medium", "low", "info")}
     counts["vulnerabilities_found"] = sum(counts.values()) - counts["info_count"]
     return counts
 

@@ -166,3 +166,19 @@ def test_openapi_schema_and_docs_are_served_offline(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower() and "//unpkg" not in html
+
+
+def test_list_counts_come_from_the_scan_row_kept_by_ingest(client_for, tenant_a):
+    from datetime import datetime, timezone
+
+    from engines.records import FindingRecord, Severity
+    from findings.services import findings_ingest
+
+    scan = _scan(tenant_a)
+    findings_ingest(tenant_id=tenant_a.tenant_id, scan_id=str(scan.pk), seen_at=datetime.now(timezone.utc),
+                    records=[FindingRecord(engine="nuclei", rule_id=f"r{i}", title="t", location=f"http://h/{i}",
+                                           severity=severity) for i, severity in
+                             enumerate([Severity.CRITICAL, Severity.HIGH, Severity.HIGH, Severity.INFO])])
+    item = client_for(tenant_a).get(SCANS).json()["items"][0]
+    assert (item["critical_count"], item["high_count"], item["info_count"], item["vulnerabilities_found"]) == (
+        1, 2, 1, 3)
