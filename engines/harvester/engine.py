@@ -8,7 +8,9 @@ the worker's resolver, which is what those options are for.
 Sources come from an allow-list of theHarvester 4.x source names (``Core.get_supportedengines()``). The
 default ("all public", seed 002) is the subset that needs no API key: the worker has no api-keys.yaml (HOME is
 the job's workdir), so keyed sources would only print "missing key". The seed's own example names ``google``
-and ``bing``, which theHarvester 4.x no longer has: they are refused rather than silently ignored.
+and ``bing``, which theHarvester 4.x removed: they are accepted (a client written for seed 002 sends them)
+and left off the command line, since the installed tool would reject the whole list for them; a request of
+retired sources only runs the public ones.
 
 ``-f <workdir>/harvester`` writes ``harvester.json`` and ``harvester.xml``; ``parse`` reads the JSON, else the
 XML. theHarvester prints no progress percentage, so ``on_line`` stays the base class's no-op. It exits 0 even
@@ -40,7 +42,8 @@ KEYED_SOURCES = (
     "projectdiscovery", "rocketreach", "securityscorecard", "securityTrails", "shodan", "subdomainfinderc99",
     "tomba", "venacus", "virustotal", "whoisxml", "windvane", "zoomeye",
 )
-SOURCES = PUBLIC_SOURCES + KEYED_SOURCES
+RETIRED_SOURCES = ("google", "bing")  # in seed 002's example; gone from theHarvester 4.x
+SOURCES = PUBLIC_SOURCES + KEYED_SOURCES + RETIRED_SOURCES
 
 SCHEMA = OptionSchema((
     Option("sources", list, list(PUBLIC_SOURCES),
@@ -70,7 +73,8 @@ class HarvesterEngine(Engine):
 
     def build_argv(self, job: EngineJob) -> list[str]:
         options = job.options
-        argv = [job.binary, "-d", job.target, "-b", ",".join(options["sources"]), "-l", str(options["limit"])]
+        sources = [name for name in options["sources"] if name not in RETIRED_SOURCES] or list(PUBLIC_SOURCES)
+        argv = [job.binary, "-d", job.target, "-b", ",".join(sources), "-l", str(options["limit"])]
         if options["dnsLookup"]:
             argv.append("-n")
         if options["dnsBrute"]:

@@ -54,8 +54,6 @@ ENGINE_EXAMPLES = {
         "depth": "standard", "engines": ["nmap", "nuclei", "harvester", "sublist3r"], "correlate": True,
         "riskScore": True}}, "scanme.lantern.test"),
 }
-HARVESTER_SOURCES = pytest.mark.xfail(strict=True, reason=(
-    "engines/harvester accepts only sources theHarvester still has; the seed's google and bing are refused"))
 # Each engine table's defaults, as the document states them ("All"/"auto" defaults are not a fixed value).
 TABLE_DEFAULTS = {
     ("nmap", "127.0.0.1"): {"ports": "1-1024", "timing": "T3", "serviceDetection": True, "osDetection": False,
@@ -119,9 +117,7 @@ def test_the_create_example_answers_201_with_the_documented_data(tenant_a):
     assert scan.options["ports"] == "1-1024" and scan.options["timing"] == "T3"
 
 
-@pytest.mark.parametrize("engine", [
-    *[name for name in ENGINE_EXAMPLES if name != "harvester"],
-    pytest.param("harvester", marks=HARVESTER_SOURCES)])
+@pytest.mark.parametrize("engine", list(ENGINE_EXAMPLES))
 def test_every_engine_example_is_accepted_with_its_options(client_for, tenant_a, engine):
     example, loopback = ENGINE_EXAMPLES[engine]
     data = assert_scan_data(create(client_for(tenant_a), **{**example, "target": loopback}))

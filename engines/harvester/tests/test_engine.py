@@ -40,9 +40,24 @@ def test_every_seed_option_with_its_default() -> None:
     assert "shodan" not in PUBLIC_SOURCES  # needs an API key: not in "all public"
 
 
-def test_sources_theharvester_no_longer_has_are_refused() -> None:
+def test_retired_sources_of_the_seed_example_are_accepted_and_left_off_the_command(tmp_path) -> None:
+    from engines.base import EngineJob
+
+    options = ENGINE.validate_options({"sources": ["google", "bing", "crtsh"]}, target_type="domain")
+    job = EngineJob(target="example.com", target_type="domain", address=None, options=options, workdir=tmp_path,
+                    timeout_s=60, binary="theHarvester")
+    argv = ENGINE.build_argv(job)
+    assert argv[argv.index("-b") + 1] == "crtsh"
+    only_retired = ENGINE.validate_options({"sources": ["google"]}, target_type="domain")
+    job = EngineJob(target="example.com", target_type="domain", address=None, options=only_retired,
+                    workdir=tmp_path, timeout_s=60, binary="theHarvester")
+    argv = ENGINE.build_argv(job)
+    assert argv[argv.index("-b") + 1].split(",") == list(PUBLIC_SOURCES)
+
+
+def test_unknown_sources_are_refused() -> None:
     with pytest.raises(OptionTypeError) as caught:
-        ENGINE.validate_options({"sources": ["crtsh", "google"]}, target_type="domain")
+        ENGINE.validate_options({"sources": ["crtsh", "altavista"]}, target_type="domain")
     assert caught.value.option == "sources[1]"
 
 
