@@ -143,10 +143,20 @@ def _records(result: dict[str, Any], where: str, seen: set[tuple[str, int | None
     yield _finding(result, kind, matched, matched_raw, port)
 
 
+# A plain http(s) URL with a lower-case host: read without urlsplit (every matched-at URL is unique, so the
+# cache below does not help there, and urlsplit was the parser's hottest call).
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(?::(\d{1,5}))?(?:[/?#]|$)")
+
+
 @lru_cache(maxsize=65536)
 def _endpoint(value: str) -> _Endpoint:
     """Split `https://h:8443/x`, `h:22` or `h` alike; a bare host gets no scheme and no port."""
     value = value.strip()
+    plain = _PLAIN_URL.match(value)
+    if plain and (plain.group(3) is None or int(plain.group(3)) <= 65535):
+        scheme = plain.group(1)
+        port = int(plain.group(3)) if plain.group(3) else _DEFAULT_PORTS.get(scheme)
+        return _Endpoint(scheme=scheme, host=plain.group(2), port=port)
     has_scheme = "://" in value
     try:
         parts = urlsplit(value if has_scheme else f"//{value}")
