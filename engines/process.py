@@ -8,6 +8,7 @@ CPU time, address space, open files and file size are capped through prlimit (bo
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import selectors
@@ -117,6 +118,10 @@ def run_argv(
         try:
             _pump(proc, {proc.stdout: out, proc.stderr: err}, deadline, limits, should_cancel, on_line,
                   cancel_poll_s, argv[0], timeout_s)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise EngineFailed(f"no space left on the device for {argv[0]}'s output in {workdir}") from None
+            raise
         finally:
             if proc.poll() is None:
                 kill_group(proc)
@@ -135,6 +140,7 @@ def _reap_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+MAX_LINE_BYTES = 64 * 1024
 
 
 def _pump(proc, sinks, deadline, limits, should_cancel, on_line, cancel_poll_s, tool, timeout_s):
@@ -167,7 +173,13 @@ def _pump(proc, sinks, deadline, limits, should_cancel, on_line, cancel_poll_s, 
             written += len(chunk)
             if written > limits.output_bytes:
                 raise EngineFailed(f"{tool} printed more than {limits.output_bytes} bytes and was stopped")
-            *lines, buffers[fd] = _LINE_BREAK.split(buffers[fd] + chunk)
+            *lines, rest = _LINE_BREAK.split(buffers[fd] + chunk)
+            while len(rest) > MAX_LINE_BYTES:
+                # An endless line (no newline at all) would make every read re-copy a growing buffer:
+                # hand it over in bounded pieces, keeping the work linear.
+                lines.append(rest[:MAX_LINE_BYTES])
+                rest = rest[MAX_LINE_BYTES:]
+            buffers[fd] = rest
             for line in lines:
                 if line:
                     on_line(line.decode("utf-8", "replace"))

@@ -46,4 +46,7 @@ def run_engine(
     problems = engine.problems(job, process)
     if problems:
         raise EngineFailed(f"{engine.name}: {'; '.join(problems)}")
-    return StepResult(process=process, records=list(engine.parse(job)))
+    try:
+        return StepResult(process=process, records=list(engine.parse(job)))
+    except OSError as exc:
+        raise EngineFailed(f"{engine.name}'s report could not be read: {exc.strerror}") from None

@@ -112,3 +112,14 @@ def test_stderr_lines_and_carriage_return_redraws_reach_on_line(tmp_path):
     result = run([sys.executable, "-c", script], tmp_path, on_line=seen.append)
     assert sorted(seen) == sorted(["10%", "20%", "out", "done"])
     assert "done" in result.stderr_tail and "out" in result.stdout_tail
+
+
+def test_an_endless_line_is_handed_over_in_bounded_pieces(tmp_path):
+    """A tool printing 8 MB with no newline: every byte arrives, in pieces no larger than the bound, so the
+    line buffer never grows (growing it made each read re-copy it: minutes for a gigabyte)."""
+    from engines.process import MAX_LINE_BYTES
+
+    sizes: list[int] = []
+    run(["bash", "-c", "head -c 8388608 /dev/zero | tr '\\0' 'x'"], tmp_path,
+        on_line=lambda line: sizes.append(len(line)))
+    assert sum(sizes) == 8388608 and max(sizes) == MAX_LINE_BYTES
