@@ -31,3 +31,24 @@ def test_no_key_or_webhook_secret_is_stored_in_clear(db, client_for, settings):
     dump = dump_database()
     assert tenant.key_id in dump  # the dump is real: the public key id is there
     assert [secret for secret in secrets if secret in dump] == []
+
+
+def test_no_key_or_secret_reaches_the_logs(db, client_for, settings, caplog):
+    """Every logger at DEBUG while keys are used (right and wrong), a webhook is made and its secret
+    rotated, and a wrong api-key/api-secret pair is tried: none of the secrets appears in any log line."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    settings.LANTERN_WEBHOOK_ALLOW_LOOPBACK = True
+    tenant = make_tenant("acme", plan="enterprise")
+    client = client_for(tenant)
+    client.get("/api/v1/scans")
+    client_for(tenant.key[:-3] + "abc").get("/api/v1/scans")  # a wrong secret for a real key id
+    client.get("/api/v1/scans", HTTP_API_KEY=tenant.key_id, HTTP_API_SECRET=tenant.secret + "x")
+    created = client.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["scan.completed"]},
+                          format="json").json()
+    rotated = client.post(f"/api/v1/webhooks/{created['id']}/rotate-secret", {}, format="json").json()
+    logged = caplog.text
+    assert logged  # the request loggers did write: the check is not vacuous
+    for secret in (tenant.key, tenant.secret, created["secret"], rotated["secret"]):
+        assert secret not in logged
