@@ -114,6 +114,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "config.openapi.document_error_answers"],
     "ENUM_NAME_OVERRIDES": {
         "ScanStatusEnum": ["queued", "running", "completed", "failed", "cancelled"],
         "FindingStatusEnum": ["open", "in_progress", "resolved", "false_positive"],

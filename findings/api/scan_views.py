@@ -19,7 +19,7 @@ from findings.api.serializers import (
     occurrence_items,
     page_body,
 )
-from findings.api.streaming import JsonErrorsNegotiation, export_response
+from findings.api.streaming import EXPORT_RESPONSES, JsonErrorsNegotiation, export_response
 from findings.compliance.selectors import scan_compliance
 from findings.diff.selectors import ScanDiff, scan_diff
 from findings.entities.selectors import scan_entities
@@ -61,7 +61,7 @@ class ScanExportApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
     content_negotiation_class = JsonErrorsNegotiation
 
-    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[ScanExportQuery],
+    @extend_schema(tags=TAGS, responses=EXPORT_RESPONSES, parameters=[ScanExportQuery],
                    summary="Export a scan's findings (SARIF 2.1.0, CSV or JSON), streamed")
     def get(self, request, scan_id):
         query = self.validate_input(ScanExportQuery, request.query_params)

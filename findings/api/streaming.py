@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from drf_spectacular.types import OpenApiTypes
+
 from findings.exports import FORMATS
 from findings.models import Finding
 
@@ -38,3 +40,8 @@ def export_response(queryset: QuerySet[Finding], *, export_format: str, filename
     response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# What an export answers, per format, for the OpenAPI schema (the media types FORMATS streams).
+EXPORT_RESPONSES = {(200, content_type.split(";")[0]): OpenApiTypes.BINARY if kind == "csv" else OpenApiTypes.OBJECT
+                    for kind, (content_type, _, _) in FORMATS.items()}

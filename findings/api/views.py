@@ -16,7 +16,7 @@ from findings.api.serializers import (
     finding_item,
     page_body,
 )
-from findings.api.streaming import JsonErrorsNegotiation, export_response
+from findings.api.streaming import EXPORT_RESPONSES, JsonErrorsNegotiation, export_response
 from findings.selectors import finding_get, finding_list, finding_status_history, findings_for_export, page_of
 from findings.services import StatusChange, finding_status_set
 from tenants.api import TenantAPIView
@@ -42,7 +42,7 @@ class FindingExportApi(TenantAPIView):
     required_scopes = {"GET": (Scope.FINDINGS_READ,)}
     content_negotiation_class = JsonErrorsNegotiation
 
-    @extend_schema(tags=TAGS, responses=OBJECT, parameters=[FindingExportQuery],
+    @extend_schema(tags=TAGS, responses=EXPORT_RESPONSES, parameters=[FindingExportQuery],
                    summary="Export the tenant's findings (SARIF 2.1.0, CSV or JSON), streamed")
     def get(self, request):
         query = self.validate_input(FindingExportQuery, request.query_params)

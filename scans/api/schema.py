@@ -62,7 +62,7 @@ class ScanDetailOut(ScanSummaryOut):
     steps_skipped = serializers.ListField(child=serializers.DictField())
     timeout = serializers.IntegerField()
     error = serializers.CharField(allow_null=True)
-    risk_score = serializers.IntegerField(required=False)
+    risk_score = serializers.FloatField(required=False)
     risk = serializers.JSONField(required=False)
     estimated_duration = serializers.IntegerField(required=False, allow_null=True)
 
