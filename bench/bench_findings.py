@@ -11,8 +11,8 @@ migrated, dropped at the end; never the dev or the test database):
    the unique results are findings the tenant already has (the update path), the rest are new. The file is
    parsed with engines.nuclei.parse.parse and ingested into a new scan with findings.services.findings_ingest.
    Prints parse and ingest throughput (findings/s) and the process's peak RSS.
-3. p50/p99 latency, one in-process client, of GET /api/v1/findings?severity=critical&status=open and of the
-   scan list (GET /api/v1/scans, with its per-severity counts), each bounded by --requests and --max-seconds.
+3. p50/p99 latency, one in-process client, of GET /api/v1/findings?severity=critical&status=open, of the
+   unfiltered GET /api/v1/findings, and of the scan list (GET /api/v1/scans, with its per-severity counts), each bounded by --requests and --max-seconds.
 It prints figures and asserts nothing about time.
 """
 
@@ -208,6 +208,7 @@ def run(args: argparse.Namespace) -> None:
     client.credentials(HTTP_X_API_KEY=issued.key)
     with override_settings(ROOT_URLCONF=_urls_module(), ALLOWED_HOSTS=["*"]):
         _latency(client, "/api/v1/findings?severity=critical&status=open", args.requests, args.max_seconds)
+        _latency(client, "/api/v1/findings", args.requests, args.max_seconds)
         _latency(client, "/api/v1/scans", args.requests, args.max_seconds)
 
 

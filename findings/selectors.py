@@ -6,14 +6,14 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 
 from config.errors import NotFound
-from findings.models import Finding, FindingOccurrence, FindingStatusChange
+from findings.models import Finding, FindingOccurrence, FindingStatusChange, FindingTally
 from findings.risk import COUNTED_STATUSES, Exposure, RiskScore, risk_score
 from scans.models import Host, Scan, ScanStatus, Service
 from scans.selectors import as_uuid
@@ -35,9 +35,11 @@ class Page(Generic[T]):
         return math.ceil(self.total / self.per_page) if self.total else 0
 
 
-def page_of(queryset: QuerySet[Any], *, page: int, per_page: int) -> Page[Any]:
-    """One page of a queryset and its total: two queries (count, then the slice)."""
-    total = queryset.count()
+def page_of(queryset: QuerySet[Any], *, page: int, per_page: int, total: int | None = None) -> Page[Any]:
+    """One page of a queryset and its total: two queries (count, then the slice), or one when the caller
+    already knows the total."""
+    if total is None:
+        total = queryset.count()
     items = list(queryset[(page - 1) * per_page : page * per_page]) if total > (page - 1) * per_page else []
     return Page(items=items, total=total, page=page, per_page=per_page)
 
@@ -52,6 +54,26 @@ class FindingFilters:
     cve: str | None = None
     seen_from: datetime | None = None  # on last_seen
     seen_to: datetime | None = None
+
+
+# The filters FindingTally cannot total: any of them set means counting the matching rows.
+_UNTALLIED_FILTERS = tuple(field.name for field in fields(FindingFilters) if field.name not in ("severity", "status"))
+
+
+def finding_page(*, tenant_id: int, filters: FindingFilters, page: int, per_page: int) -> Page[Finding]:
+    """One page of finding_list with its exact total. Filtered by severity and/or status only (the triage
+    views, and the unfiltered list), the total is a sum over the tenant's FindingTally rows instead of a count
+    over up to millions of findings; any other filter counts the matching rows."""
+    queryset = finding_list(tenant_id=tenant_id, filters=filters)
+    total = None
+    if not any(getattr(filters, name) for name in _UNTALLIED_FILTERS):
+        tallies = FindingTally.objects.for_tenant(tenant_id)
+        if filters.severity:
+            tallies = tallies.filter(severity=filters.severity)
+        if filters.status:
+            tallies = tallies.filter(status=filters.status)
+        total = tallies.aggregate(total=Sum("delta"))["total"] or 0
+    return page_of(queryset, page=page, per_page=per_page, total=total)
 
 
 def finding_get(*, tenant_id: int, finding_id: Any) -> Finding:

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from engines.ports import format_ports
 from engines.process import Limits
 from engines.registry import get_engine
 from engines.runner import run_engine
+from scans.estimates import RunningStep, remaining_seconds, step_key, step_means, step_timing_record
 from scans.events import event_record
 from scans.models import Scan, ScanStatus, Service
 from scans.phases import INTERNAL_STEPS
@@ -46,6 +47,15 @@ class _RunState:
     last_heartbeat_at: float = 0.0
     cancelled: bool = False
     raw_findings: dict[str, int] = field(default_factory=dict)  # per engine, before correlation
+    # estimated_completion (scans.estimates): keys of plan steps not started yet, their recorded means, the
+    # step now running and the durations of the steps this run has finished
+    pending: list[str] = field(default_factory=list)
+    means: dict[str, float] = field(default_factory=dict)
+    running_key: str | None = None
+    step_started_at: float = 0.0
+    step_percent: float | None = None
+    derived_depth: int = 0  # > 0 while an internal step runs derived engine steps
+    finished_s: list[float] = field(default_factory=list)
     announced_hosts: set[str] = field(default_factory=set)
     announced_ports: set[tuple[str, int, str]] = field(default_factory=set)
 
@@ -67,15 +77,21 @@ def scan_execute(*, scan_id: str) -> str:
 
 def _execute(scan: Scan) -> str:
     scan_id = str(scan.pk)
+    pending = [step_key(step) for phase in scan.plan if not _phase_done(scan, phase) and not phase.get("skipped")
+               for step in phase["steps"]]
     state = _RunState(scan=scan, deadline=time.monotonic() + scan.timeout_s,
-                      step_count=max(1, sum(len(p["steps"]) for p in scan.plan)))
+                      step_count=max(1, sum(len(p["steps"]) for p in scan.plan)), pending=pending,
+                      means=step_means(pending))
+    eta = _estimate(state)
+    _scan_update(scan.pk, estimated_completion=eta)
     event_record(tenant_id=scan.tenant_id, scan_id=scan_id, type="scan.started",
-                 payload={"attempt": scan.attempts, "worker": scan.worker})
+                 payload={"attempt": scan.attempts, "worker": scan.worker,
+                          "estimated_completion": eta.isoformat() if eta else None})
     try:
         for phase in scan.plan:
             # A scan re-queued after its worker died resumes after its last completed phase: what those
             # phases stored is already in the database (every write is an upsert).
-            if phase["phase"] in scan.phases_completed or phase["phase"] in scan.phases_skipped:
+            if _phase_done(scan, phase):
                 state.step_index += len(phase["steps"])
                 continue
             _run_phase(state, phase)
@@ -89,6 +105,10 @@ def _execute(scan: Scan) -> str:
     return _finish(state, ScanStatus.COMPLETED, "")
 
 
+def _phase_done(scan: Scan, phase: dict[str, Any]) -> bool:
+    return phase["phase"] in scan.phases_completed or phase["phase"] in scan.phases_skipped
+
+
 def _run_phase(state: _RunState, phase: dict[str, Any]) -> None:
     scan = state.scan
     name = phase["phase"]
@@ -100,8 +120,7 @@ def _run_phase(state: _RunState, phase: dict[str, Any]) -> None:
         return
     _scan_update(scan.pk, phase=name)
     event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="phase.started", payload={"phase": name})
-    reasons = [reason for step in phase["steps"] if (reason := _run_step(state, step))]
-    state.step_index += len(phase["steps"])
+    reasons = [reason for step in phase["steps"] if (reason := _run_plan_step(state, step))]
     if phase["steps"] and len(reasons) == len(phase["steps"]):
         # every step of the phase was optional and could not run: the phase did not happen
         scan.phases_skipped = {**scan.phases_skipped, name: "; ".join(reasons)}
@@ -125,13 +144,34 @@ def _step_options(state: _RunState, step: dict[str, Any]) -> dict[str, Any] | No
     return options
 
 
+def _run_plan_step(state: _RunState, step: dict[str, Any]) -> str:
+    """One step of the plan (not a derived one): moves progress and the estimate to the step boundary."""
+    state.running_key = state.pending.pop(0) if state.pending else step_key(step)
+    state.step_started_at, state.step_percent = time.monotonic(), None
+    _progress_publish(state, int(state.step_index * 100 / state.step_count), tool=step["engine"], force=True)
+    reason = _run_step(state, step)  # an exception ends the scan, and this run's estimates with it
+    if not reason:
+        state.finished_s.append(time.monotonic() - state.step_started_at)
+    state.step_index += 1
+    state.running_key = None
+    return reason
+
+
 def _run_step(state: _RunState, step: dict[str, Any]) -> str:
-    """Run one step; "" when it ran, else the reason an optional step could not run."""
+    """Run one step; "" when it ran, else the reason an optional step could not run. A step that ran to its
+    end has its duration recorded for later estimates (scans.estimates)."""
+    started = time.monotonic()
     if step.get("internal"):
-        INTERNAL_STEPS[step["engine"]](state, lambda derived: _run_step(state, derived))
+        state.derived_depth += 1
+        try:
+            INTERNAL_STEPS[step["engine"]](state, lambda derived: _run_step(state, derived))
+        finally:
+            state.derived_depth -= 1
+        step_timing_record(step, time.monotonic() - started)
         return ""
     try:
-        _run_engine_step(state, step)
+        if _run_engine_step(state, step):
+            step_timing_record(step, time.monotonic() - started)
     except (EngineUnavailable, EngineFailed, ParseError) as exc:
         # An optional step (sentinel, derived steps) that cannot run is reported, not fatal; a timeout is
         # the scan's own and ends it.
@@ -146,12 +186,13 @@ def _run_step(state: _RunState, step: dict[str, Any]) -> str:
     return ""
 
 
-def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
+def _run_engine_step(state: _RunState, step: dict[str, Any]) -> bool:
+    """Run an engine step and store what it found; False when there was nothing for it to do."""
     scan = state.scan
     engine = get_engine(step["engine"])
     options = _step_options(state, step)
     if options is None:
-        return
+        return False
     remaining = state.deadline - time.monotonic()
     if remaining <= 0:
         raise EngineFailed(f"the scan ran past its timeout of {scan.timeout_s} s")
@@ -168,9 +209,9 @@ def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
                         timeout_s=remaining, binary=binary, excluded_ports=settings.LANTERN_EXCLUDED_PORTS)
         started, outcome = time.monotonic(), "failed"
         try:
-            step = run_engine(engine, job, should_cancel=lambda: _heartbeat_and_check_cancel(state),
-                              on_event=lambda event: _apply_live_event(state, engine, event),
-                              limits=_limits(remaining), cancel_poll_s=settings.LANTERN_CANCEL_POLL_S)
+            result = run_engine(engine, job, should_cancel=lambda: _heartbeat_and_check_cancel(state),
+                                on_event=lambda event: _apply_live_event(state, engine, event),
+                                limits=_limits(remaining), cancel_poll_s=settings.LANTERN_CANCEL_POLL_S)
             outcome = "succeeded"
         except EngineCancelled:
             outcome = "cancelled"
@@ -178,13 +219,14 @@ def _run_engine_step(state: _RunState, step: dict[str, Any]) -> None:
         finally:
             metric_add("lantern_engine_runs_total", {"engine": engine.name, "outcome": outcome})
             metric_add("lantern_engine_run_seconds_total", {"engine": engine.name}, time.monotonic() - started)
-        counts = scan_results_store(scan=scan, records=step.records)
+        counts = scan_results_store(scan=scan, records=result.records)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     state.raw_findings[engine.name] = state.raw_findings.get(engine.name, 0) + counts.findings
     for host in counts.new_hosts:
         _announce_host(state, host)
     _scan_update(scan.pk, hosts_found=counts.hosts, ports_found=counts.open_ports)
+    return True
 
 
 def _limits(remaining: float) -> Limits:
@@ -220,22 +262,41 @@ def _apply_live_event(state: _RunState, engine: Engine, event: LiveEvent) -> Non
         event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="port_found", payload=event.data)
         return
     if event.kind == "progress":
-        step_percent = min(99, int(event.data["percent"]))
+        step_percent = min(99.0, float(event.data["percent"]))
+        if not state.derived_depth:
+            state.step_percent = step_percent  # a derived step's percentage is not its plan step's
         overall = int((state.step_index + step_percent / 100) * 100 / state.step_count)
-        now = time.monotonic()
-        if overall <= state.progress or now - state.last_progress_at < 0.5:
-            return
-        state.progress, state.last_progress_at = overall, now
-        _scan_update(scan.pk, progress=overall, estimated_completion=_estimate(scan, overall))
+        _progress_publish(state, overall, tool=engine.name)
+
+
+def _progress_publish(state: _RunState, overall: int, *, tool: str, force: bool = False) -> None:
+    """Store and announce progress and the estimate: when the percentage grows (at most twice a second), or
+    at a step boundary (force), where the estimate changes most."""
+    scan = state.scan
+    now = time.monotonic()
+    grew = overall > state.progress
+    if not force and (not grew or now - state.last_progress_at < 0.5):
+        return
+    state.progress, state.last_progress_at = max(overall, state.progress), now
+    eta = _estimate(state)
+    _scan_update(scan.pk, progress=state.progress, estimated_completion=eta)
+    if grew:
         event_record(tenant_id=scan.tenant_id, scan_id=scan.pk, type="progress",
-                     payload={"percent": overall, "phase": scan.phase or "", "tool": engine.name})
+                     payload={"percent": state.progress, "phase": scan.phase or "", "tool": tool,
+                              "estimated_completion": eta.isoformat() if eta else None})
 
 
-def _estimate(scan: Scan, percent: int):
-    if percent <= 0 or scan.started_at is None:
+def _estimate(state: _RunState) -> datetime | None:
+    """When the scan should end, from measured step durations (scans.estimates), never past its deadline."""
+    running = None
+    if state.running_key is not None:
+        running = RunningStep(state.running_key, time.monotonic() - state.step_started_at, state.step_percent)
+    seconds = remaining_seconds(running=running, upcoming=state.pending, means=state.means,
+                                finished_s=state.finished_s)
+    if seconds is None:
         return None
-    elapsed = timezone.now() - scan.started_at
-    return scan.started_at + timedelta(seconds=elapsed.total_seconds() * 100 / percent)
+    now = timezone.now()
+    return now + timedelta(seconds=min(seconds, max(0.0, state.deadline - time.monotonic())))
 
 
 def _finish(state: _RunState, status: str, reason: str) -> str:

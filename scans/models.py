@@ -224,3 +224,19 @@ class Worker(models.Model):
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
     engines_checked_at = models.DateTimeField()
+
+
+class StepTiming(models.Model):
+    """How long one kind of plan step has taken, measured on every completed run: the basis of a running
+    scan's estimated_completion (scans.estimates). `key` is the engine and its options without the target
+    (scans.estimates.step_key), so "nmap top 100 ports" and "nmap all ports" are timed apart. Not
+    tenant-owned: it holds no target and no result, only durations, and every tenant's runs refine it."""
+
+    key = models.CharField(max_length=64, unique=True)
+    engine = models.CharField(max_length=32)
+    mean_seconds = models.FloatField()  # exponentially weighted: recent runs count most
+    samples = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.engine} {self.mean_seconds:.1f} s ({self.samples} runs)"

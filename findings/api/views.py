@@ -17,7 +17,7 @@ from findings.api.serializers import (
     page_body,
 )
 from findings.api.streaming import EXPORT_RESPONSES, JsonErrorsNegotiation, export_response
-from findings.selectors import finding_get, finding_list, finding_status_history, findings_for_export, page_of
+from findings.selectors import finding_get, finding_list, finding_page, finding_status_history, findings_for_export
 from findings.services import StatusChange, finding_status_set
 from tenants.api import TenantAPIView
 from tenants.scopes import Scope
@@ -33,8 +33,8 @@ class FindingListApi(TenantAPIView):
                    summary="List the tenant's findings across scans")
     def get(self, request):
         query = self.validate_input(FindingListQuery, request.query_params)
-        findings = finding_list(tenant_id=self.tenant_id, filters=filters_from(query))
-        page = page_of(findings, page=query["page"], per_page=query["per_page"])
+        page = finding_page(tenant_id=self.tenant_id, filters=filters_from(query), page=query["page"],
+                            per_page=query["per_page"])
         return Response(page_body(page, [finding_item(finding) for finding in page.items]))
 
 

@@ -49,6 +49,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(LANTERN_RECONCILE_S),
         "options": {"expires": max(1, LANTERN_RECONCILE_S - 1)},
     },
+    "findings-tallies-compact": {
+        "task": "findings.tasks.finding_tallies_compact_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "webhooks-reap": {
         "task": "webhooks.tasks.webhook_deliveries_reap_task",
         "schedule": 60.0,
