@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
 import statistics
 import sys
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,24 +33,41 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def latency(stack: dict) -> tuple[list[float], list[float]]:
+    """Client side: POST sent -> scan.started received on the tenant's event stream, a WebSocket opened once
+    beforehand (connection setup is not counted) and read by its own thread, which stamps each event as it
+    arrives (so reading the POST's response does not delay the stamp). Server side: the scan row's
+    created_at -> started_at."""
     from scans.models import Scan
 
     headers = {"X-API-Key": stack["key"]}
+    arrivals: queue.Queue = queue.Queue()
     client_side, server_side = [], []
-    with httpx.Client(base_url=stack["http"], headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=stack["http"], headers=headers, timeout=30) as client, \
+            connect(f"{stack['ws']}/ws/scans/", additional_headers=headers) as ws:
+
+        def read() -> None:
+            try:
+                for raw in ws:
+                    arrivals.put((time.perf_counter(), json.loads(raw)))
+            except ConnectionClosed:
+                pass
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
         for _ in range(LATENCY_RUNS):
             started = time.perf_counter()
             scan_id = client.post("/api/v1/scans", json={"target": "127.0.0.1", "engine": "nmap", "authorized": True,
                                                          "options": {"ports": "1", "serviceDetection": False}}
                                   ).json()["id"]
-            with connect(f"{stack['ws']}/ws/scans/{scan_id}", additional_headers=headers) as ws:
-                running_at = None
-                while True:
-                    event = json.loads(ws.recv(timeout=60))
-                    if event["event"] == "scan.started" and running_at is None:
-                        running_at = time.perf_counter()
-                    if event["event"] in ("scan_complete", "scan.failed"):
-                        break
+            running_at = None
+            while True:  # the idle worker runs the scan to its end before the next POST
+                arrived, event = arrivals.get(timeout=60)
+                if event["scan_id"] != scan_id:
+                    continue
+                if event["event"] == "scan.started" and running_at is None:
+                    running_at = arrived
+                if event["event"] in ("scan_complete", "scan.failed"):
+                    break
             client_side.append((running_at - started) * 1000)
             scan = Scan.objects.get(pk=scan_id)
             server_side.append((scan.started_at - scan.created_at).total_seconds() * 1000)
@@ -104,7 +123,7 @@ def main() -> None:
     print("benchmark: dispatch")
     print(f"  latency, idle worker, {LATENCY_RUNS} scans: insert -> claimed (server) p50 "
           f"{statistics.median(server_side):.1f} ms, p99 {percentile(server_side, 0.99):.1f} ms; "
-          f"POST -> running (client, via WebSocket) p50 {statistics.median(client_side):.1f} ms, "
+          f"POST -> running (client: POST sent -> scan.started received on an open WebSocket) p50 {statistics.median(client_side):.1f} ms, "
           f"p99 {percentile(client_side, 0.99):.1f} ms   (goal p50 < 20 ms, p99 < 100 ms)")
     print(f"  backlog: {BACKLOG} scans, {TENANTS} tenants, mixed priorities, {SLOTS} slots: order violations "
           f"{violations} (must be 0), orchestration {rate:.0f} scans/s")

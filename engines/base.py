@@ -65,6 +65,9 @@ class Engine(abc.ABC):
     target_types: ClassVar[frozenset[str]]
     schema: ClassVar[OptionSchema]
     default_timeout_s: ClassVar[int] = 3600
+    # True when validate_options allows settings only on targets the tenant marked non-production: only then
+    # does a submission look the target's asset up (one query the other engines' submissions skip).
+    production_gated: ClassVar[bool] = False
     ok_exit_codes: ClassVar[frozenset[int]] = frozenset({0})
 
     def validate_options(self, raw: Any, *, target_type: str, non_production: bool = False) -> dict[str, Any]:

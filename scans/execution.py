@@ -83,10 +83,11 @@ def _execute(scan: Scan) -> str:
                       step_count=max(1, sum(len(p["steps"]) for p in scan.plan)), pending=pending,
                       means=step_means(pending))
     eta = _estimate(state)
-    _scan_update(scan.pk, estimated_completion=eta)
     event_record(tenant_id=scan.tenant_id, scan_id=scan_id, type="scan.started",
                  payload={"attempt": scan.attempts, "worker": scan.worker,
                           "estimated_completion": eta.isoformat() if eta else None})
+    if eta is not None:
+        _scan_update(scan.pk, estimated_completion=eta)
     try:
         for phase in scan.plan:
             # A scan re-queued after its worker died resumes after its last completed phase: what those

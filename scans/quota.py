@@ -7,11 +7,12 @@ from datetime import datetime, timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from config.errors import QuotaExhausted, TooManyRequests
 from scans.models import Scan, ScanStatus
-from tenants.models import Tenant
+from tenants.models import Plan, Tenant
 
 _QUOTA_LOCK_SPACE = 0x4C4151
 
@@ -40,19 +41,26 @@ def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
 def quota_get(*, tenant_id: int) -> Quota:
     """The tenant's quota this month. Every scan created this month counts, whichever API created it,
     except imported reports (nothing was scanned)."""
-    tenant = Tenant.objects.select_related("plan").get(pk=tenant_id)
+    plan = Tenant.objects.select_related("plan").get(pk=tenant_id).plan
+    return _quota(tenant_id, plan)
+
+
+def _quota(tenant_id: int, plan: Plan) -> Quota:
     start, resets_at = month_bounds()
     used = Scan.objects.for_tenant(tenant_id).filter(created_at__gte=start).exclude(surface="import").count()
-    return Quota(plan=tenant.plan.slug, monthly_limit=tenant.plan.monthly_scan_limit, used_this_month=used,
-                 resets_at=resets_at)
+    return Quota(plan=plan.slug, monthly_limit=plan.monthly_scan_limit, used_this_month=used, resets_at=resets_at)
 
 
 def quota_check_locked(*, tenant_id: int) -> None:
     """Inside the creating transaction: serialise the tenant's creations (advisory lock until commit) and
-    refuse when the month's quota is used up. Raises QuotaExhausted (403)."""
+    refuse when the month's quota is used up. Raises QuotaExhausted (403). An unlimited plan has nothing to
+    count and nothing to serialise."""
+    plan = Tenant.objects.select_related("plan").get(pk=tenant_id).plan
+    if plan.monthly_scan_limit is None:
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_QUOTA_LOCK_SPACE, tenant_id])
-    quota = quota_get(tenant_id=tenant_id)
+    quota = _quota(tenant_id, plan)
     if quota.monthly_limit is not None and quota.used_this_month >= quota.monthly_limit:
         resets = quota.resets_at.isoformat().replace("+00:00", "Z")
         raise QuotaExhausted(
@@ -66,8 +74,9 @@ def quota_check_locked(*, tenant_id: int) -> None:
 def backlog_check(*, tenant_id: int) -> None:
     """Refuse new work with 429 + Retry-After when the queue is past its bounds, instead of piling up."""
     retry = {"Retry-After": str(settings.LANTERN_BACKLOG_RETRY_AFTER_S)}
-    queued = Scan.objects.filter(status=ScanStatus.QUEUED)
-    if queued.count() >= settings.LANTERN_BACKLOG_MAX:
+    counts = Scan.objects.filter(status=ScanStatus.QUEUED).aggregate(
+        everyone=Count("pk"), mine=Count("pk", filter=Q(tenant_id=tenant_id)))
+    if counts["everyone"] >= settings.LANTERN_BACKLOG_MAX:
         raise TooManyRequests("Lantern's scan queue is full; retry later", headers=retry)
-    if queued.filter(tenant_id=tenant_id).count() >= settings.LANTERN_TENANT_BACKLOG_MAX:
+    if counts["mine"] >= settings.LANTERN_TENANT_BACKLOG_MAX:
         raise TooManyRequests("Too many of your scans are waiting; retry when some have run", headers=retry)

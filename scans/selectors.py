@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from config.errors import NotFound
+from scans.estimates import remaining_seconds, step_key, step_means
 from scans.models import Certificate, Host, Priority, Scan, ScanEvent, ScanSchedule, ScheduleRun, Service
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -69,17 +70,13 @@ def scan_exists(*, tenant_id: int, scan_id: Any) -> bool:
     return scan_uuid is not None and Scan.objects.for_tenant(tenant_id).filter(pk=scan_uuid).exists()
 
 
-def scan_estimated_duration(*, tenant_id: int, scan: Scan) -> int:
-    """Seconds a scan like this one took, from the tenant's last completed scans of the same plan (median of
-    up to 20); until one has completed, the scan's timeout, which bounds it."""
-    durations = sorted(
-        (done.completed_at - done.started_at).total_seconds()
-        for done in Scan.objects.for_tenant(tenant_id)
-        .filter(status="completed", engine=scan.engine, scan_type=scan.scan_type, profile=scan.profile,
-                started_at__isnull=False, completed_at__isnull=False)
-        .order_by("-completed_at").only("started_at", "completed_at")[:20]
-    )
-    return round(durations[len(durations) // 2]) if durations else scan.timeout_s
+def scan_estimated_duration(*, scan: Scan) -> int:
+    """Seconds the scan should take: the sum of its plan steps' measured durations (scans.estimates, the same
+    figures as a running scan's estimated_completion); until every step has been measured, the scan's
+    timeout, which bounds it."""
+    keys = [step_key(step) for phase in scan.plan if not phase.get("skipped") for step in phase["steps"]]
+    seconds = remaining_seconds(running=None, upcoming=keys, means=step_means(keys))
+    return scan.timeout_s if seconds is None else min(scan.timeout_s, max(1, round(seconds)))
 
 
 def _with_recent_runs(queryset: QuerySet[ScanSchedule]) -> QuerySet[ScanSchedule]:

@@ -122,6 +122,14 @@ def _timeout(request: ScanRequest, default_s: int) -> int:
     return request.timeout_s
 
 
+def _production_gated(engine_name: str) -> bool:
+    """Whether the engine's options depend on the target being marked non-production (sqlmap, nikto)."""
+    try:
+        return bool(engine_name) and get_engine(engine_name).production_gated
+    except UnknownEngine:
+        return False  # sentinel, or a name _plan will refuse
+
+
 @dataclass(frozen=True)
 class CheckedRequest:
     target: Target
@@ -144,7 +152,8 @@ def scan_request_check(request: ScanRequest, *, tenant_id: int) -> CheckedReques
     if settings.LANTERN_SCOPE_ENFORCED:
         scope_check(tenant_id=tenant_id, target=target)  # only the tenant's verified assets; 403 otherwise
     # seed 002: sqlmap's most aggressive settings only on targets the tenant marked non-production
-    request = replace(request, non_production=asset_is_non_production(tenant_id=tenant_id, target=target))
+    if _production_gated(request.engine):
+        request = replace(request, non_production=asset_is_non_production(tenant_id=tenant_id, target=target))
     if request.priority not in PRIORITY_NAMES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_NAMES)}", field="priority")
     plan, options, default_timeout = _plan(request, target.type.value)
@@ -175,9 +184,11 @@ def scan_create(*, tenant_id: int, api_key_pk: int | None, request: ScanRequest,
             timeout_s=checked.timeout_s, extra=request.extra,
             idempotency_key=idempotency_key, request_digest=request.digest(target), queue=queue,
         )
+        # The slot token goes first after commit: a worker can claim the scan while its scan.queued event is
+        # still being published and handed to the webhook sink (on_commit hooks run in this order).
+        transaction.on_commit(lambda: scan_slots_offer(count=1, queue=queue))
         event_record(tenant_id=tenant_id, scan_id=scan.pk, type="scan.queued",
                      payload={"target": scan.target_value, "priority": request.priority})
-        transaction.on_commit(lambda: scan_slots_offer(count=1, queue=queue))
     return scan
 
 

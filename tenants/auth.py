@@ -88,7 +88,7 @@ def authenticate_headers(headers: dict[str, str]) -> AuthContext | None:
     api_key = api_key_verify(key_id=credentials[0], secret=credentials[1])
     if api_key is None:
         raise AuthenticationFailed("Invalid or revoked API key.")
-    api_key_touch(api_key_pk=api_key.pk)
+    api_key_touch(api_key=api_key)
     return AuthContext(
         tenant_id=api_key.tenant_id,
         api_key_pk=api_key.pk,

@@ -84,12 +84,14 @@ def api_key_revoke(*, tenant_id: int, key_id: str) -> ApiKey:
     return api_key
 
 
-def api_key_touch(*, api_key_pk: int) -> None:
-    """Record use at most once a minute, so a busy key does not write on every request."""
+def api_key_touch(*, api_key: ApiKey) -> None:
+    """Record use at most once a minute, so a busy key does not write on every request (nor make a round trip:
+    the key as just read says whether its last use is recent; the update re-checks, for concurrent requests)."""
     now = timezone.now()
-    ApiKey.objects.filter(pk=api_key_pk).exclude(last_used_at__gt=now - timezone.timedelta(minutes=1)).update(
-        last_used_at=now
-    )
+    recent = now - timezone.timedelta(minutes=1)
+    if api_key.last_used_at is not None and api_key.last_used_at > recent:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).exclude(last_used_at__gt=recent).update(last_used_at=now)
 
 
 def tenant_set_oem(*, tenant_id: int, enabled: bool, credits: int | None) -> Tenant:

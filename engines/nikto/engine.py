@@ -69,6 +69,7 @@ SCHEMA = OptionSchema((
 
 class NiktoEngine(Engine):
     name = "nikto"
+    production_gated = True
     binary_name = "nikto"
     category = "web_server"
     description = "Web server scanner: dangerous files and CGIs, outdated software, misconfigurations."

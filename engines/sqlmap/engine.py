@@ -69,6 +69,7 @@ SCHEMA = OptionSchema((
 
 class SqlmapEngine(Engine):
     name = "sqlmap"
+    production_gated = True
     binary_name = "sqlmap"
     category = "web_app"
     description = "Automated detection of SQL injection flaws in a URL's parameters."

@@ -54,7 +54,7 @@ class ScanCollectionApi(TenantAPIView):
         ))
         scan = scan_get(tenant_id=self.tenant_id, scan_id=submitted.scan.pk)
         body = scan_detail(scan)
-        body["estimated_duration"] = scan_estimated_duration(tenant_id=self.tenant_id, scan=scan)
+        body["estimated_duration"] = scan_estimated_duration(scan=scan)
         return Response(body, status=201 if submitted.created else 200)
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from scans.estimates import RunningStep, remaining_seconds, step_key, step_means, step_timing_record
 from scans.models import Scan, ScanEvent, StepTiming
 from scans.services import ScanRequest, scan_create
-from tests.conftest import make_tenant
+from tests.conftest import client_for, make_tenant, tenant_a  # noqa: F401  (fixtures)
 
 NMAP_FAST = {"engine": "nmap", "options": {"ports": "1-20"}}
 
@@ -93,3 +93,15 @@ def test_a_real_scan_is_estimated_from_the_last_runs_of_its_steps(db, broker):
     assert 39 <= (eta - event.created_at).total_seconds() <= 41
     refined = StepTiming.objects.get(key=key)
     assert refined.samples == 2 and 40 * 0.7 < refined.mean_seconds < 40
+
+
+def test_a_new_scan_is_estimated_from_its_steps_once_all_were_measured(client_for, tenant_a):
+    """POST /scans answers estimated_duration: the scan's timeout until its plan's steps have been timed, then
+    the sum of their means (the same figures as a running scan's estimated_completion)."""
+    body = {"target": "127.0.0.1", "engine": "nmap", "options": NMAP_FAST["options"], "authorized": True}
+    first = client_for(tenant_a).post("/api/v1/scans", body, format="json").json()
+    assert first["estimated_duration"] == first["timeout"]
+    plan_step = Scan.objects.get(pk=first["id"]).plan[0]["steps"][0]
+    step_timing_record(plan_step, 42.4)
+    second = client_for(tenant_a).post("/api/v1/scans", {**body, "name": "again"}, format="json").json()
+    assert second["estimated_duration"] == 42

@@ -33,6 +33,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# Celery's Django fixup would otherwise close the database connection around every task (config/celery.py
+# applies CONN_MAX_AGE and health checks at task boundaries instead). Counted in task starts and ends.
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "scans.tasks.scan_slot_task": {"queue": "scans"},
