@@ -1,6 +1,6 @@
 """WebSocket event latency: 500 clients connected to daphne on the tenant stream (/ws/scans/), events
-published the way a worker publishes them (scans.events: group_send on the Redis channel layer after
-commit), latency from the publish call to each client's receipt, at two event rates: 1 event/s (500
+published the way a worker publishes them (scans.events: group_send of layer_message on the Redis channel
+layer), latency from the publish call to each client's receipt, at two event rates: 1 event/s (500
 deliveries/s) and 10 events/s (5,000 deliveries/s). Prints p50/p99 over every delivery. Goal: p99 under
 100 ms. The 500 clients run in this one process on the same machine as daphne. Bounded: 20 + 50 events."""
 
@@ -41,7 +41,7 @@ async def run(stack: dict, tenant_id: int, gap_s: float, events: int) -> list[fl
     from asgiref.sync import sync_to_async
     from channels.layers import get_channel_layer
 
-    from scans.events import tenant_group
+    from scans.events import layer_message, tenant_group
 
     ready, count, received = asyncio.Event(), [0], []
     url = f"{stack['ws']}/ws/scans/"
@@ -55,7 +55,7 @@ async def run(stack: dict, tenant_id: int, gap_s: float, events: int) -> list[fl
     for i in range(events):
         message = {"scan_id": "bench", "seq": i + 1, "event": "progress", "timestamp": "",
                    "data": {"percent": i, "sent_at": time.time(), "last": i == events - 1}}
-        await layer.group_send(tenant_group(tenant_id), {"type": "scan.event", "message": message})
+        await layer.group_send(tenant_group(tenant_id), layer_message(message))
         await asyncio.sleep(gap_s)
     await asyncio.wait_for(asyncio.gather(*clients), 120)
     del sync_to_async

@@ -70,6 +70,21 @@ def event_record(*, tenant_id: int, scan_id: str, type: str, payload: dict[str, 
     return event
 
 
+# Seed 004 names scan.completed "scan_complete" on its WebSocket.
+SEED_004_NAMES = {"scan.completed": "scan_complete"}
+
+
+def outgoing(message: dict[str, Any]) -> dict[str, Any]:
+    """A stream message as WebSocket clients receive it."""
+    return {**message, "event": SEED_004_NAMES.get(message["event"], message["event"])}
+
+
+def layer_message(message: dict[str, Any]) -> dict[str, Any]:
+    """What goes to the channel layer groups: the message (consumers check its seq) and the frame's text,
+    encoded once here rather than once per connected client."""
+    return {"type": "scan.event", "message": message, "text": json.dumps(outgoing(message))}
+
+
 def event_message(event: ScanEvent) -> dict[str, Any]:
     created = event.created_at or timezone.now()
     return {
@@ -83,8 +98,7 @@ def event_message(event: ScanEvent) -> dict[str, Any]:
 
 def _publish(tenant_id: int, scan_id: str, message: dict[str, Any]) -> None:
     try:
-        _group_send((scan_group(tenant_id, scan_id), tenant_group(tenant_id)),
-                    {"type": "scan.event", "message": message})
+        _group_send((scan_group(tenant_id, scan_id), tenant_group(tenant_id)), layer_message(message))
     except Exception:  # noqa: BLE001  (a dead channel layer must not fail the scan; clients replay by seq)
         logger.warning("could not publish event %s of scan %s", message["seq"], scan_id, exc_info=True)
     for sink in _sinks():
