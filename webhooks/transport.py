@@ -2,11 +2,13 @@
 
 The connection goes to PinnedUrl.address (checked by webhooks/ssrf.py), never to a fresh DNS answer; the
 Host header and, for https, the TLS SNI and certificate check use the URL's name. No redirects are followed,
-no proxy from the environment is used, and only the first bytes of the answer are read.
+no proxy from the environment is used, and only the first bytes of the answer are read. Certificates are
+verified against LANTERN_WEBHOOK_CA_FILE when it is set (a PEM file: a private CA, or the tests' throwaway
+CA), otherwise against the certifi bundle.
 
-Each worker process keeps a few clients, one per (scheme, address, port, name), so consecutive deliveries to
-one receiver reuse its keep-alive connection (and TLS session) while a connection verified for one name is
-never reused for another name on the same address.
+Each worker process keeps a few clients, one per (scheme, address, port, name, CA file), so consecutive
+deliveries to one receiver reuse its keep-alive connection (and TLS session) while a connection verified for
+one name, or against one CA file, is never reused for another on the same address.
 """
 
 from __future__ import annotations
@@ -39,22 +41,23 @@ class Outcome:
 
 
 _CLIENTS_MAX = 32
-_clients: OrderedDict[tuple[str, str, int, str], httpx.Client] = OrderedDict()
+_clients: OrderedDict[tuple[str, str, int, str, str], httpx.Client] = OrderedDict()
 _clients_lock = threading.Lock()
 
 
 @cache
-def _tls_context() -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=certifi.where())
+def _tls_context(ca_file: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file or certifi.where())
 
 
 def _client(pinned: PinnedUrl) -> httpx.Client:
     """This process's client for the pinned destination, least recently used ones closed beyond 32."""
-    key = (pinned.scheme, pinned.address, pinned.port, pinned.host)
+    ca_file = settings.LANTERN_WEBHOOK_CA_FILE
+    key = (pinned.scheme, pinned.address, pinned.port, pinned.host, ca_file)
     with _clients_lock:
         client = _clients.pop(key, None)
         if client is None:
-            client = httpx.Client(follow_redirects=False, trust_env=False, verify=_tls_context(),
+            client = httpx.Client(follow_redirects=False, trust_env=False, verify=_tls_context(ca_file),
                                   limits=httpx.Limits(max_connections=4, max_keepalive_connections=2,
                                                       keepalive_expiry=30))
         _clients[key] = client

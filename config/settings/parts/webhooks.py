@@ -27,6 +27,11 @@ LANTERN_WEBHOOK_READ_TIMEOUT_S = _env_seconds("LANTERN_WEBHOOK_READ_TIMEOUT_S", 
 LANTERN_WEBHOOK_TASK_SOFT_LIMIT_S = env_int("LANTERN_WEBHOOK_TASK_SOFT_LIMIT_S", 30)
 LANTERN_WEBHOOK_TASK_HARD_LIMIT_S = env_int("LANTERN_WEBHOOK_TASK_HARD_LIMIT_S", 45)
 
+# The CA certificates (a PEM file) that receivers' https certificates are verified against; empty: the
+# certifi bundle (the public web PKI). For a private CA, or a test CA in the tests. The name in the URL is
+# always checked, whatever the bundle.
+LANTERN_WEBHOOK_CA_FILE = env_str("LANTERN_WEBHOOK_CA_FILE", "")
+
 # Retries: attempt n waits BASE * 2**(n-1) seconds (at most MAX), with jitter, and a delivery is dead after
 # MAX_ATTEMPTS attempts or once its next attempt would fall outside RETRY_WINDOW of its creation.
 LANTERN_WEBHOOK_BACKOFF_BASE_S = _env_seconds("LANTERN_WEBHOOK_BACKOFF_BASE_S", "10")
