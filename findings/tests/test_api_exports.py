@@ -1,21 +1,39 @@
-"""Exports: SARIF 2.1.0 validated against the (subset) schema, CSV injection safety, JSON, streaming, filters
-and another tenant's scan."""
+"""Exports: SARIF 2.1.0 validated against the official OASIS schema, CSV injection safety, JSON, streaming,
+filters and another tenant's scan."""
 
 import csv
+import hashlib
 import io
 import json
+import socket
 from pathlib import Path
 
 import jsonschema
+import jsonschema_rs
 import pytest
 from django.http import StreamingHttpResponse
 
 from engines.records import Severity
 from findings.exports import safe_cell
+from findings.exports.sarif import SCHEMA_URI as SARIF_SCHEMA_URI
 from findings.models import Finding
 from findings.tests.factories import ingest, make_scan, record
 
-SCHEMA = json.loads((Path(__file__).parent / "sarif" / "sarif-2.1.0-subset.schema.json").read_text())
+# The official OASIS SARIF 2.1.0 schema, vendored unchanged (provenance and sha256 in sarif/README.md). It
+# declares draft-04 ("$schema": draft-04, "id" rather than "$id"), so it is read with Draft4Validator; its
+# keywords (type, enum, pattern, required, additionalProperties, minimum, anyOf, oneOf, ...) mean the same in
+# draft-07. Every "$ref" is local ("#/definitions/..."), so validating never fetches anything.
+SCHEMA_FILE = Path(__file__).parent / "sarif" / "sarif-schema-2.1.0.json"
+SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
+# jsonschema's own checkers for the schema's formats (uri, uri-reference, date-time) need optional packages
+# (rfc3987, rfc3339-validator) that are not installed, and without them it passes any string. They are
+# checked offline here by jsonschema_rs (installed with schemathesis), which implements RFC 3986 / RFC 3339.
+FORMATS = jsonschema.FormatChecker()
+for _format in ("uri", "uri-reference", "date-time"):
+    FORMATS.checks(_format)(lambda value, _format=_format: not isinstance(value, str)
+                            or jsonschema_rs.is_valid({"format": _format}, value, validate_formats=True))
+VALIDATOR = jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS)
 
 
 @pytest.fixture
@@ -46,7 +64,7 @@ def test_sarif_export_is_valid_sarif_2_1_0(client_for, tenant_a, scan):
     assert response.status_code == 200 and response["Content-Type"] == "application/sarif+json"
     assert response["Content-Disposition"] == f'attachment; filename="lantern-scan-{scan.pk}.sarif"'
     log = json.loads(content(response))
-    jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(log)
+    VALIDATOR.validate(log)
     assert log["version"] == "2.1.0"
     assert [run["tool"]["driver"]["name"] for run in log["runs"]] == ["nmap", "nuclei", "sqlmap", "trivy"]
     nuclei = log["runs"][1]
@@ -69,16 +87,79 @@ def test_sarif_export_is_valid_sarif_2_1_0(client_for, tenant_a, scan):
 def test_sarif_of_nothing_is_valid(client_for, tenant_a):
     empty = make_scan(tenant_a.tenant_id)
     log = json.loads(content(client_for(tenant_a).get(f"/api/v1/scans/{empty.pk}/export", {"format": "sarif"})))
-    jsonschema.Draft7Validator(SCHEMA).validate(log)
+    VALIDATOR.validate(log)
     assert log["runs"] == []
 
 
-def test_the_schema_rejects_what_sarif_forbids():
-    validator = jsonschema.Draft7Validator(SCHEMA)
-    assert not validator.is_valid({"version": "2.0.0", "runs": []})
-    assert not validator.is_valid({"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]})
+def test_sarif_of_awkward_tool_output_is_valid(client_for, tenant_a):
+    """What tools print is not always RFC 3986 (PHP array parameters, a stray %, a second #, no valid scheme),
+    and a tool may name one CWE twice: the log stays valid, formats and uniqueItems included."""
+    scan = make_scan(tenant_a.tenant_id)
+    ingest(scan,
+           record("arrays", location="https://127.0.0.1/s.php?id[]=1&q=100%&x=%41",
+                  cwe_ids=("CWE-79", "cwe-79"), references=("https://example.org/a[1] b",)),
+           record("hashes", location="https://127.0.0.1/a#b#c"),
+           record("no-scheme", location="1ab://127.0.0.1/x", port=None),
+           record("v6", host="::1", port=8443),
+           record("odd-host", host="a%b c", port=22))
+    response = client_for(tenant_a).get(f"/api/v1/scans/{scan.pk}/export", {"format": "sarif"})
+    log = json.loads(content(response))
+    VALIDATOR.validate(log)
+    (run,) = log["runs"]
+    uris = {result["ruleId"]: result["locations"][0].get("physicalLocation", {}).get("artifactLocation", {})
+            .get("uri") for result in run["results"]}
+    assert uris == {"arrays": "https://127.0.0.1/s.php?id%5B%5D=1&q=100%25&x=%41",
+                    "hashes": "https://127.0.0.1/a#b%23c", "no-scheme": None,
+                    "v6": "tcp://[::1]:8443", "odd-host": "tcp://a%25b%20c:22"}
+    no_scheme = next(result for result in run["results"] if result["ruleId"] == "no-scheme")
+    assert no_scheme["locations"] == [{"logicalLocations": [{"fullyQualifiedName": "1ab://127.0.0.1/x",
+                                                              "kind": "resource"}]}]
+    arrays = next(rule for rule in run["tool"]["driver"]["rules"] if rule["id"] == "arrays")
+    assert arrays["properties"]["tags"] == ["security", "CWE-79"]
+    assert arrays["helpUri"] == "https://example.org/a%5B1%5D%20b"
+
+
+def test_the_schema_is_the_official_one():
+    assert hashlib.sha256(SCHEMA_FILE.read_bytes()).hexdigest() == SCHEMA_SHA256  # unchanged bytes
+    assert SCHEMA["id"] == SARIF_SCHEMA_URI  # what the exports' "$schema" names
+    assert jsonschema.validators.validator_for(SCHEMA) is jsonschema.Draft4Validator
+    jsonschema.Draft4Validator.check_schema(SCHEMA)
+    assert len(SCHEMA["definitions"]) == 52
+    assert {"result", "run", "tool", "toolComponent", "reportingDescriptor", "location", "physicalLocation",
+            "artifactLocation", "region", "message", "propertyBag"} <= set(SCHEMA["definitions"])
+
+
+def test_the_schema_rejects_what_sarif_forbids(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("schema validation tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    ok = {"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"}}]}
+    assert VALIDATOR.is_valid({"$schema": SCHEMA["id"], "version": "2.1.0", "runs": [ok]})
+    assert not VALIDATOR.is_valid({"version": "2.0.0", "runs": []})
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]})
     bad_level = {"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"}, "level": "critical"}]}
-    assert not validator.is_valid({"version": "2.1.0", "runs": [bad_level]})
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [bad_level]})
+    misspelt = {"tool": {"driver": {"name": "x", "informationURI": "https://x/"}}}
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [misspelt]})
+    bad_guid = {"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"}, "guid": "nope"}]}
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [bad_guid]})
+    no_location = {"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"},
+                                                                    "locations": [{"physicalLocation": {}}]}]}
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [no_location]})
+    # Formats are enforced: an absolute "uri" and an RFC 3339 "date-time" with its offset.
+    for information_uri in ("not a uri", "relative/x"):
+        driver = {"name": "x", "informationUri": information_uri}
+        assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [{"tool": {"driver": driver}}]})
+    spaced = {"tool": {"driver": {"name": "x"}}, "results": [{"message": {"text": "m"}, "locations": [
+        {"physicalLocation": {"artifactLocation": {"uri": "https://x/a b"}}}]}]}
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [spaced]})
+    naive = {"tool": {"driver": {"name": "x"}}, "invocations": [{"executionSuccessful": True,
+                                                                  "startTimeUtc": "2024-01-01T00:00:00"}]}
+    assert not VALIDATOR.is_valid({"version": "2.1.0", "runs": [naive]})
+    naive["invocations"][0]["startTimeUtc"] = "2024-01-01T00:00:00Z"
+    assert VALIDATOR.is_valid({"version": "2.1.0", "runs": [naive]})
 
 
 def test_csv_export_neutralises_formulas(client_for, tenant_a, scan):
