@@ -57,11 +57,12 @@ class FindingFilters:
 
 
 # The filters FindingTally cannot total: any of them set means counting the matching rows.
-_UNTALLIED_FILTERS = tuple(field.name for field in fields(FindingFilters) if field.name not in ("severity", "status"))
+_UNTALLIED_FILTERS = tuple(field.name for field in fields(FindingFilters)
+                           if field.name not in ("severity", "status", "tool"))
 
 
 def finding_page(*, tenant_id: int, filters: FindingFilters, page: int, per_page: int) -> Page[Finding]:
-    """One page of finding_list with its exact total. Filtered by severity and/or status only (the triage
+    """One page of finding_list with its exact total. Filtered by severity, status and tool only (the triage
     views, and the unfiltered list), the total is a sum over the tenant's FindingTally rows instead of a count
     over up to millions of findings; any other filter counts the matching rows."""
     queryset = finding_list(tenant_id=tenant_id, filters=filters)
@@ -72,6 +73,8 @@ def finding_page(*, tenant_id: int, filters: FindingFilters, page: int, per_page
             tallies = tallies.filter(severity=filters.severity)
         if filters.status:
             tallies = tallies.filter(status=filters.status)
+        if filters.tool:
+            tallies = tallies.filter(tool=filters.tool)
         total = tallies.aggregate(total=Sum("delta"))["total"] or 0
     return page_of(queryset, page=page, per_page=per_page, total=total)
 

@@ -183,9 +183,9 @@ def finding_status_set(*, tenant_id: int, finding_id: Any, change: StatusChange,
 
 
 _TALLY_COMPACT_SQL = """
-WITH folded AS (DELETE FROM findings_findingtally RETURNING tenant_id, severity, status, delta)
-INSERT INTO findings_findingtally (tenant_id, severity, status, delta)
-SELECT tenant_id, severity, status, sum(delta) FROM folded GROUP BY 1, 2, 3 HAVING sum(delta) <> 0
+WITH folded AS (DELETE FROM findings_findingtally RETURNING tenant_id, severity, status, tool, delta)
+INSERT INTO findings_findingtally (tenant_id, severity, status, tool, delta)
+SELECT tenant_id, severity, status, tool, sum(delta) FROM folded GROUP BY 1, 2, 3, 4 HAVING sum(delta) <> 0
 """
 
 

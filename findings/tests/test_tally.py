@@ -1,6 +1,6 @@
-"""FindingTally: the triggers keep per-(tenant, severity, status) totals exact through every way findings change
-(ingest, re-ingest, reopen, PATCH, bulk updates, deletes), compaction changes no total, GET /findings takes its
-total from the tally when it can, and two writers of one tenant never wait on each other's tally rows."""
+"""FindingTally: the triggers keep per-(tenant, severity, status, tool) totals exact through every way findings
+change (ingest, re-ingest, reopen, PATCH, bulk updates, deletes), compaction changes no total, GET /findings
+takes its total from the tally when it can, and two writers of one tenant never wait on each other's rows."""
 
 import psycopg
 import pytest
@@ -16,15 +16,17 @@ from findings.tests.factories import ingest, make_scan, record
 FINDINGS = "/api/v1/findings"
 
 
+KEY = ("severity", "status", "tool")
+
+
 def counted(tenant_id):
-    rows = Finding.objects.filter(tenant_id=tenant_id).values("severity", "status").annotate(n=Count("pk"))
-    return {(row["severity"], row["status"]): row["n"] for row in rows}
+    rows = Finding.objects.filter(tenant_id=tenant_id).values(*KEY).annotate(n=Count("pk"))
+    return {tuple(row[name] for name in KEY): row["n"] for row in rows}
 
 
 def tallied(tenant_id):
-    rows = (FindingTally.objects.filter(tenant_id=tenant_id).values("severity", "status")
-            .annotate(n=Sum("delta")))
-    return {(row["severity"], row["status"]): row["n"] for row in rows if row["n"]}
+    rows = FindingTally.objects.filter(tenant_id=tenant_id).values(*KEY).annotate(n=Sum("delta"))
+    return {tuple(row[name] for name in KEY): row["n"] for row in rows if row["n"]}
 
 
 def assert_exact(*tenant_ids):
@@ -35,9 +37,9 @@ def assert_exact(*tenant_ids):
 def test_every_kind_of_change_keeps_the_tally_exact(client_for, tenant_a, tenant_b):
     ours, theirs = make_scan(tenant_a.tenant_id), make_scan(tenant_b.tenant_id)
     ingest(ours, *[record(f"r{i}", severity=list(Severity)[i % 5]) for i in range(12)])
-    ingest(theirs, record("r0", severity=Severity.CRITICAL))
+    ingest(theirs, record("r0", severity=Severity.CRITICAL), record("z0", engine="zap", severity=Severity.LOW))
     assert_exact(tenant_a.tenant_id, tenant_b.tenant_id)
-    assert tallied(tenant_b.tenant_id) == {("critical", "open"): 1}
+    assert tallied(tenant_b.tenant_id) == {("critical", "open", "nuclei"): 1, ("low", "open", "zap"): 1}
 
     finding = Finding.objects.get(tenant_id=tenant_a.tenant_id, rule_id="r0")
     response = client_for(tenant_a).patch(f"{FINDINGS}/{finding.uuid}", {"status": "resolved"}, format="json")
@@ -66,10 +68,14 @@ def test_every_kind_of_change_keeps_the_tally_exact(client_for, tenant_a, tenant
 def test_list_totals_come_from_the_tally_and_equal_the_rows(client_for, tenant_a, tenant_b):
     ingest(make_scan(tenant_a.tenant_id), *[record(f"r{i}", severity=list(Severity)[i % 5]) for i in range(23)])
     ingest(make_scan(tenant_b.tenant_id), *[record(f"r{i}", severity=Severity.CRITICAL) for i in range(7)])
+    ingest(make_scan(tenant_a.tenant_id), *[record(f"s{i}", engine="sqlmap", severity=Severity.CRITICAL)
+                                            for i in range(4)])
     Finding.objects.filter(tenant_id=tenant_a.tenant_id, rule_id__in=["r0", "r5"]).update(status="resolved")
     client = client_for(tenant_a)
-    for query, expected in [({}, 23), ({"severity": "critical"}, 5), ({"severity": "critical", "status": "open"}, 3),
-                            ({"status": "resolved"}, 2), ({"severity": "high", "status": "false_positive"}, 0)]:
+    for query, expected in [({}, 27), ({"severity": "critical"}, 9), ({"severity": "critical", "status": "open"}, 7),
+                            ({"status": "resolved"}, 2), ({"severity": "high", "status": "false_positive"}, 0),
+                            ({"tool": "sqlmap"}, 4), ({"tool": "nuclei", "severity": "critical"}, 5),
+                            ({"tool": "nuclei", "severity": "critical", "status": "open"}, 3)]:
         with CaptureQueriesContext(connection) as queries:
             body = client.get(FINDINGS, {**query, "per_page": 2}).json()
         assert body["total"] == expected, query
@@ -78,8 +84,8 @@ def test_list_totals_come_from_the_tally_and_equal_the_rows(client_for, tenant_a
         assert "findings_findingtally" in sql and "COUNT(" not in sql.upper(), query
     # A filter the tally cannot answer counts the rows, and agrees.
     with CaptureQueriesContext(connection) as queries:
-        body = client.get(FINDINGS, {"severity": "critical", "tool": "nuclei"}).json()
-    assert body["total"] == 5
+        body = client.get(FINDINGS, {"severity": "critical", "host": "127.0.0.1"}).json()
+    assert body["total"] == 9
     assert "findings_findingtally" not in " ".join(q["sql"] for q in queries.captured_queries)
 
 
@@ -101,4 +107,4 @@ def test_two_writers_of_one_tenant_do_not_wait_on_each_other(tenant_a):
         second.execute("SET lock_timeout = '1s'")
         second.execute(insert, (tenant_a.tenant_id, "e" * 64))  # would raise LockNotAvailable if it waited
         first.commit()
-    assert tallied(tenant_a.tenant_id) == counted(tenant_a.tenant_id) == {("critical", "open"): 3}
+    assert tallied(tenant_a.tenant_id) == counted(tenant_a.tenant_id) == {("critical", "open", "nuclei"): 3}
