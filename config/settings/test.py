@@ -17,8 +17,11 @@ LANTERN_WORKER_REPORT_S = env_int("LANTERN_WORKER_REPORT_S", 2)
 
 DATABASES["default"]["TEST"] = {"NAME": env_str("LANTERN_TEST_DB", "test_lantern")}
 # Keep connections short in the test process: pytest-django drops the test database at the end, which a
-# connection held open here would block. (The daphne the tests start pools its own, as in production.)
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# connection held open here would block. (The daphne the tests start pools its own, as in production.) A fault
+# drill turns LANTERN_TEST_KEEP_DB_CONNECTIONS on for the workers it starts, to keep connections as production
+# does (CONN_MAX_AGE and health checks from config/env.py) and prove they recover.
+if not env_bool("LANTERN_TEST_KEEP_DB_CONNECTIONS", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 _TEST_REDIS = env_str("LANTERN_TEST_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/9")
 CELERY_BROKER_URL = _TEST_REDIS

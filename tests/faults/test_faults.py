@@ -150,10 +150,13 @@ def private_postgres():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_postgres_down_is_a_json_503_and_the_api_recovers(tmp_path):
+def test_postgres_down_is_a_json_503_and_the_api_and_workers_recover(tmp_path):
+    """The worker keeps its database connection between tasks, as in production (CONN_MAX_AGE, health
+    checks at task boundaries: config/celery.py): after a restart of PostgreSQL its stale connection is
+    noticed and replaced, and the next scan runs."""
     with private_postgres() as (port, ctl):
         url = f"postgres://postgres@127.0.0.1:{port}/postgres"
-        env = stack_env(DATABASE_URL=url)
+        env = stack_env(DATABASE_URL=url, LANTERN_TEST_KEEP_DB_CONNECTIONS="true")
         subprocess.run([".venv/bin/python", "manage.py", "migrate", "-v0"], env=env, check=True,
                        cwd=Path(__file__).resolve().parents[2])
         stack = Stack(env, tmp_path).start()
@@ -161,6 +164,10 @@ def test_postgres_down_is_a_json_503_and_the_api_recovers(tmp_path):
             key = stack.key("acme")
             with httpx.Client(base_url=stack.http, headers={"X-API-Key": key}, timeout=20) as client:
                 assert client.get("/api/v1/scans").status_code == 200
+                scan = {"target": "127.0.0.1", "engine": "nmap", "authorized": True, "options": {"ports": "1"}}
+                before = client.post("/api/v1/scans", json=scan).json()["id"]
+                wait_for(lambda: status_of(client, before)["status"] == "completed", 60,
+                         "a scan before the restart (the worker now holds a connection)", stack.worker_log)
                 subprocess.run([*ctl, "stop", "-m", "fast"], check=True, capture_output=True)
                 for method, path in (("GET", "/api/v1/scans"), ("POST", "/api/v1/scans")):
                     down = client.request(method, path, json={"target": "127.0.0.1", "authorized": True})
@@ -168,5 +175,9 @@ def test_postgres_down_is_a_json_503_and_the_api_recovers(tmp_path):
                     assert down.json()["error"]["code"] == "unavailable" and down.headers["Retry-After"]
                 subprocess.run([*ctl, "start"], check=True, capture_output=True)
                 wait_for(lambda: client.get("/api/v1/scans").status_code == 200, 30, "the API recovered")
+                after = client.post("/api/v1/scans", json={**scan, "name": "after"})
+                assert after.status_code == 201, after.text
+                wait_for(lambda: status_of(client, after.json()["id"])["status"] == "completed", 60,
+                         "a scan after the restart, run by the same worker", stack.worker_log)
         finally:
             stack.stop()
