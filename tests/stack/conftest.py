@@ -21,7 +21,11 @@ def database_url() -> str:
 
 
 def stack_env(**overrides: str) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
+    """The environment of the processes a test starts. LANTERN_DB_POOL is left out: config/asgi.py sets it in
+    whatever process imports it (this one does, for the in-process WebSocket tests), and a worker inheriting it
+    would run on a connection pool, which production workers never do (config/env.py); daphne sets it again."""
+    inherited = {name: value for name, value in os.environ.items() if name != "LANTERN_DB_POOL"}
+    return {**inherited, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": database_url(),
             "PYTHONUNBUFFERED": "1", **overrides}
 
 
