@@ -55,7 +55,9 @@ class ScanDetailOut(ScanSummaryOut):
     hosts_found = serializers.IntegerField()
     ports_found = serializers.IntegerField()
     started_at = serializers.DateTimeField(allow_null=True)
-    estimated_completion = serializers.DateTimeField(allow_null=True)
+    estimated_completion = serializers.DateTimeField(
+        allow_null=True, help_text="When the scan should end, from measured durations of its plan's steps (the "
+        "running step's own rate when its engine reports a percentage); null until those steps have run once.")
     phases_completed = serializers.ListField(child=serializers.CharField())
     phases_skipped = serializers.DictField(child=serializers.CharField())
     phases_remaining = serializers.ListField(child=serializers.CharField())
@@ -64,7 +66,9 @@ class ScanDetailOut(ScanSummaryOut):
     error = serializers.CharField(allow_null=True)
     risk_score = serializers.FloatField(required=False)
     risk = serializers.JSONField(required=False)
-    estimated_duration = serializers.IntegerField(required=False, allow_null=True)
+    estimated_duration = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Seconds the scan should take: the sum of its plan steps' "
+        "measured durations, or its timeout until every step has been measured.")
 
 
 class ScanListOut(serializers.Serializer):
